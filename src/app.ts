@@ -1,0 +1,82 @@
+import { Scalar } from "@scalar/hono-api-reference";
+import { cors } from "hono/cors";
+import { HTTPException } from "hono/http-exception";
+import { requestId } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
+import { db } from "./db/client";
+import type { AppEnv } from "./env";
+import { analyticsRouter } from "./features/analytics/analytics.router";
+import { authRouter } from "./features/auth/auth.router";
+import { cartRouter } from "./features/carts/cart.router";
+import { catalogRouter } from "./features/catalog/catalog.router";
+import { healthRouter } from "./features/health/health.router";
+import { ordersRouter } from "./features/orders/orders.router";
+import { paymentsRouter } from "./features/payments/payments.router";
+import { ApiError } from "./lib/errors";
+import { createRouter } from "./lib/openapi";
+import { authenticate } from "./middleware/auth";
+
+export function createApp() {
+  const app = createRouter();
+
+  app.use("*", requestId());
+  app.use("*", secureHeaders());
+  app.use("*", (c, next) => {
+    const origins = (c.env.CORS_ORIGINS ?? "*").split(",").map((o) => o.trim());
+    return cors({
+      origin: origins.includes("*") ? "*" : origins,
+      allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "X-Cart-Id"],
+      exposeHeaders: ["X-Cart-Id", "X-Request-Id", "ETag", "Retry-After"],
+      maxAge: 600,
+    })(c, next);
+  });
+  app.use("*", async (c, next) => {
+    c.set("db", db(c.env.DB));
+    c.set("user", null);
+    await next();
+  });
+  app.use("/api/*", authenticate);
+
+  app.route("/", healthRouter);
+  app.route("/api/auth", authRouter);
+  app.route("/api", catalogRouter);
+  app.route("/api/cart", cartRouter);
+  app.route("/api/orders", ordersRouter);
+  app.route("/api/payments", paymentsRouter);
+  app.route("/api", analyticsRouter);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "Bearer", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+    description: "Access token from POST /api/auth/login/ or /api/auth/register/",
+  });
+  app.doc31("/openapi.json", (c) => ({
+    openapi: "3.1.0",
+    info: {
+      title: "Edge Shop API",
+      version: "1.0.0",
+      description:
+        "E-commerce backend on Cloudflare Workers: accounts, catalogue, carts, orders, Razorpay payments and analytics. " +
+        "Errors are JSON: DRF-style field errors `{field: [message]}`, or `{error}` / `{detail}`.",
+    },
+    servers: [{ url: new URL(c.req.url).origin }],
+  }));
+  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Edge Shop API" }));
+
+  app.notFound((c) => c.json({ detail: "Not found." }, 404));
+  app.onError((err, c) => {
+    if (err instanceof ApiError) return c.json(err.body, err.status, err.headers);
+    if (err instanceof HTTPException) {
+      // Hono's own errors: malformed JSON (400), wrong content type (415), body too large (413)...
+      const message = err.status === 400 && /json/i.test(err.message) ? "JSON parse error - malformed JSON in request body" : err.message;
+      return c.json({ detail: message || "Request could not be processed." }, err.status);
+    }
+    console.error(JSON.stringify({ level: "error", requestId: c.get("requestId"), path: c.req.path, error: String(err), stack: (err as Error)?.stack }));
+    return c.json({ detail: "Internal server error.", request_id: c.get("requestId") }, 500);
+  });
+
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

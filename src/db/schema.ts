@@ -1,0 +1,265 @@
+/**
+ * Every D1 table. Money is integer paise; timestamps are ISO 8601 UTC strings (they sort as text and
+ * `substr(created_at, 1, 10)` is the UTC day). Booleans are 0/1 integers.
+ */
+import { sql } from "drizzle-orm";
+import {
+  type AnySQLiteColumn,
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/sqlite-core";
+
+const now = sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`;
+const createdAt = () => text("created_at").notNull().default(now);
+const updatedAt = () => text("updated_at").notNull().default(now);
+
+export const users = sqliteTable(
+  "users",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    username: text("username").notNull(),
+    email: text("email").notNull(),
+    passwordHash: text("password_hash").notNull(),
+    firstName: text("first_name").notNull().default(""),
+    lastName: text("last_name").notNull().default(""),
+    phone: text("phone"),
+    isStaff: integer("is_staff", { mode: "boolean" }).notNull().default(false),
+    isActive: integer("is_active", { mode: "boolean" }).notNull().default(true),
+    dateJoined: text("date_joined").notNull().default(now),
+  },
+  (t) => [
+    // Usernames and emails are unique case-insensitively (the original let `alice` and `Alice` coexist).
+    uniqueIndex("users_username_lower_unique").on(sql`lower(${t.username})`),
+    uniqueIndex("users_email_lower_unique").on(sql`lower(${t.email})`),
+  ],
+);
+
+/** One row per login. Access and refresh tokens carry its id (`sid`); revoking the row ends both at once. */
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    id: text("id").primaryKey(),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    /** jti of the only refresh token of this session that may still be used (rotation). */
+    refreshJti: text("refresh_jti").notNull(),
+    createdAt: createdAt(),
+    expiresAt: integer("expires_at").notNull(),
+    revokedAt: text("revoked_at"),
+  },
+  (t) => [index("sessions_user_idx").on(t.userId)],
+);
+
+export const addresses = sqliteTable(
+  "addresses",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    addressType: text("address_type", { enum: ["shipping", "billing"] }).notNull().default("shipping"),
+    streetAddress: text("street_address").notNull(),
+    city: text("city").notNull(),
+    state: text("state").notNull(),
+    postalCode: text("postal_code").notNull(),
+    country: text("country").notNull().default("India"),
+    phone: text("phone"),
+    isDefault: integer("is_default", { mode: "boolean" }).notNull().default(false),
+    createdAt: createdAt(),
+  },
+  (t) => [index("addresses_user_idx").on(t.userId)],
+);
+
+export const categories = sqliteTable(
+  "categories",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    name: text("name").notNull(),
+    slug: text("slug").notNull(),
+    description: text("description"),
+    parentId: integer("parent_id").references((): AnySQLiteColumn => categories.id, { onDelete: "cascade" }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("categories_name_lower_unique").on(sql`lower(${t.name})`),
+    uniqueIndex("categories_slug_unique").on(t.slug),
+    index("categories_parent_idx").on(t.parentId),
+  ],
+);
+
+export const products = sqliteTable(
+  "products",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    categoryId: integer("category_id")
+      .notNull()
+      .references(() => categories.id, { onDelete: "restrict" }),
+    name: text("name").notNull(),
+    slug: text("slug").notNull(),
+    description: text("description"),
+    pricePaise: integer("price_paise").notNull(),
+    /** Projection of the inventory Durable Object's available count, for listing and filters only. */
+    stock: integer("stock").notNull().default(0),
+    /** Version of the projection last written by the inventory object; older writes are ignored. */
+    stockVersion: integer("stock_version").notNull().default(0),
+    imageUrl: text("image_url"),
+    isActive: integer("is_active", { mode: "boolean" }).notNull().default(true),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("products_slug_unique").on(t.slug),
+    index("products_active_created_idx").on(t.isActive, t.createdAt),
+    index("products_active_price_idx").on(t.isActive, t.pricePaise),
+    index("products_active_name_idx").on(t.isActive, t.name),
+    index("products_category_created_idx").on(t.categoryId, t.createdAt),
+    index("products_active_stock_idx").on(t.isActive, t.stock),
+  ],
+);
+
+/** User carts only; anonymous carts live in KV. One cart per user. */
+export const carts = sqliteTable("carts", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  userId: integer("user_id")
+    .notNull()
+    .unique()
+    .references(() => users.id, { onDelete: "cascade" }),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const cartItems = sqliteTable(
+  "cart_items",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    cartId: integer("cart_id")
+      .notNull()
+      .references(() => carts.id, { onDelete: "cascade" }),
+    productId: integer("product_id")
+      .notNull()
+      .references(() => products.id, { onDelete: "cascade" }),
+    quantity: integer("quantity").notNull(),
+    addedAt: text("added_at").notNull().default(now),
+  },
+  (t) => [uniqueIndex("cart_items_cart_product_unique").on(t.cartId, t.productId)],
+);
+
+export const ORDER_STATUSES = [
+  "pending",
+  "paid",
+  "processing",
+  "shipped",
+  "delivered",
+  "cancelled",
+  "payment_failed",
+] as const;
+export const PAYMENT_STATUSES = ["pending", "success", "failed", "refunded"] as const;
+
+export const orders = sqliteTable(
+  "orders",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "restrict" }),
+    orderNumber: text("order_number").notNull(),
+    totalPaise: integer("total_paise").notNull(),
+    status: text("status", { enum: ORDER_STATUSES }).notNull().default("pending"),
+    paymentStatus: text("payment_status", { enum: PAYMENT_STATUSES }).notNull().default("pending"),
+    shippingAddress: text("shipping_address").notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("orders_order_number_unique").on(t.orderNumber),
+    index("orders_user_created_idx").on(t.userId, t.createdAt),
+    index("orders_created_idx").on(t.createdAt),
+    index("orders_status_idx").on(t.status),
+    index("orders_payment_status_created_idx").on(t.paymentStatus, t.createdAt),
+  ],
+);
+
+export const orderItems = sqliteTable(
+  "order_items",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    orderId: integer("order_id")
+      .notNull()
+      .references(() => orders.id, { onDelete: "cascade" }),
+    productId: integer("product_id")
+      .notNull()
+      .references(() => products.id, { onDelete: "restrict" }),
+    quantity: integer("quantity").notNull(),
+    pricePaise: integer("price_paise").notNull(),
+    subtotalPaise: integer("subtotal_paise").notNull(),
+  },
+  (t) => [index("order_items_order_idx").on(t.orderId), index("order_items_product_idx").on(t.productId)],
+);
+
+export const PAYMENT_RECORD_STATUSES = ["initiated", "success", "failed", "refunded"] as const;
+
+export const payments = sqliteTable(
+  "payments",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    orderId: integer("order_id")
+      .notNull()
+      .references(() => orders.id, { onDelete: "restrict" }),
+    razorpayOrderId: text("razorpay_order_id"),
+    razorpayPaymentId: text("razorpay_payment_id"),
+    razorpaySignature: text("razorpay_signature"),
+    razorpayRefundId: text("razorpay_refund_id"),
+    amountPaise: integer("amount_paise").notNull(),
+    currency: text("currency").notNull().default("INR"),
+    status: text("status", { enum: PAYMENT_RECORD_STATUSES }).notNull().default("initiated"),
+    gatewayResponse: text("gateway_response"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("payments_order_unique").on(t.orderId),
+    uniqueIndex("payments_razorpay_order_unique").on(t.razorpayOrderId),
+    uniqueIndex("payments_razorpay_payment_unique").on(t.razorpayPaymentId),
+    index("payments_status_idx").on(t.status),
+  ],
+);
+
+/** Razorpay webhook deliveries already applied, keyed by `x-razorpay-event-id` (or a hash of the body). */
+export const webhookEvents = sqliteTable("webhook_events", {
+  id: text("id").primaryKey(),
+  event: text("event").notNull(),
+  receivedAt: text("received_at").notNull().default(now),
+});
+
+/** Stored first responses of `Idempotency-Key` requests, per user and key; they expire after 24 hours. */
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    key: text("key").notNull(),
+    scope: text("scope").notNull(),
+    requestHash: text("request_hash").notNull(),
+    /** null while the first request is still running. */
+    responseStatus: integer("response_status"),
+    responseBody: text("response_body"),
+    createdAt: createdAt(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.scope, t.key] })],
+);
+
+export type User = typeof users.$inferSelect;
+export type Category = typeof categories.$inferSelect;
+export type Product = typeof products.$inferSelect;
+export type Order = typeof orders.$inferSelect;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+export type Address = typeof addresses.$inferSelect;
+export type Payment = typeof payments.$inferSelect;

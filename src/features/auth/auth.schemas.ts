@@ -1,0 +1,97 @@
+import { z } from "@hono/zod-openapi";
+
+const USERNAME = /^[\w.@+-]+$/;
+
+const username = z
+  .string()
+  .trim()
+  .min(1)
+  .max(150)
+  .regex(USERNAME, "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.")
+  .openapi({ example: "alice" });
+const email = z.string().trim().max(254).pipe(z.email("Enter a valid email address.")).openapi({ example: "alice@example.com" });
+const name = z.string().max(150);
+const phone = z.string().trim().max(15).nullable();
+const password = z.string().min(1).max(128).openapi({ example: "Str0ng-Passw0rd!" });
+
+export const UserSchema = z
+  .object({
+    id: z.number().int(),
+    username: z.string(),
+    email: z.string(),
+    first_name: z.string(),
+    last_name: z.string(),
+    phone: z.string().nullable(),
+    date_joined: z.string().openapi({ example: "2026-11-24T17:07:28.418Z" }),
+  })
+  .openapi("User");
+
+export const TokenPairSchema = z.object({ refresh: z.string(), access: z.string() }).openapi("TokenPair");
+
+export const RegisterBody = z
+  .strictObject({
+    username,
+    email,
+    password,
+    password2: password,
+    first_name: name.default(""),
+    last_name: name.default(""),
+    phone: phone.optional(),
+  })
+  .openapi("RegisterRequest");
+
+export const RegisterResponse = z
+  .object({ user: UserSchema, tokens: TokenPairSchema, message: z.string().openapi({ example: "User registered successfully" }) })
+  .openapi("RegisterResponse");
+
+export const LoginBody = z.strictObject({ username: z.string().min(1).max(254), password: z.string().min(1).max(128) }).openapi("LoginRequest");
+
+export const RefreshBody = z.strictObject({ refresh: z.string().min(1).max(4096) }).openapi("RefreshRequest");
+
+export const MessageSchema = z.object({ message: z.string() }).openapi("Message");
+
+const profileFields = { username, email, first_name: name, last_name: name, phone };
+export const ProfilePatchBody = z.strictObject(profileFields).partial().openapi("ProfilePatch");
+export const ProfilePutBody = z
+  .strictObject({ ...profileFields, email: email.optional(), first_name: name.optional(), last_name: name.optional(), phone: phone.optional() })
+  .openapi("ProfilePut");
+
+export const ChangePasswordBody = z
+  .strictObject({ old_password: z.string().min(1).max(128), new_password: password })
+  .openapi("ChangePasswordRequest");
+
+export const AddressSchema = z
+  .object({
+    id: z.number().int(),
+    address_type: z.enum(["shipping", "billing"]),
+    street_address: z.string(),
+    city: z.string(),
+    state: z.string(),
+    postal_code: z.string(),
+    country: z.string(),
+    phone: z.string().nullable(),
+    is_default: z.boolean(),
+    created_at: z.string(),
+  })
+  .openapi("Address");
+
+const addressFields = {
+  address_type: z.enum(["shipping", "billing"]).default("shipping"),
+  street_address: z.string().trim().min(1).max(1000),
+  city: z.string().trim().min(1).max(100),
+  state: z.string().trim().min(1).max(100),
+  postal_code: z.string().trim().min(1).max(20),
+  country: z.string().trim().min(1).max(100).default("India"),
+  phone: phone.optional(),
+  is_default: z.boolean().default(false),
+};
+export const AddressCreateBody = z.strictObject(addressFields).openapi("AddressCreate");
+export const AddressPatchBody = z
+  .strictObject({
+    ...addressFields,
+    address_type: z.enum(["shipping", "billing"]),
+    country: z.string().trim().min(1).max(100),
+    is_default: z.boolean(),
+  })
+  .partial()
+  .openapi("AddressPatch");

@@ -1,0 +1,221 @@
+/**
+ * Accounts and sessions. A session row stands for one login; its tokens carry its id. Invariants:
+ * - only the newest refresh token of a session can be used (rotation); presenting an older one is treated as
+ *   theft and revokes the session;
+ * - logout revokes every session of the user; change-password revokes every session but the caller's;
+ * - a revoked session's access tokens stop working on the next request, not after an hour.
+ */
+import { and, eq, isNull, ne, sql } from "drizzle-orm";
+import type { Database } from "../../db/client";
+import { sessions, users, type User } from "../../db/schema";
+import type { AuthUser } from "../../env";
+import { ApiError, fieldError, isUniqueViolation } from "../../lib/errors";
+import { randomHex } from "../../lib/crypto";
+import { nowIso } from "../../lib/time";
+import { DUMMY_HASH, hashPassword, passwordProblems, verifyPassword } from "./password";
+import { issueTokens, verifyToken, type TokenClaims } from "./tokens";
+
+export type UserOut = {
+  id: number;
+  username: string;
+  email: string;
+  first_name: string;
+  last_name: string;
+  phone: string | null;
+  date_joined: string;
+};
+
+export const toUserOut = (u: User): UserOut => ({
+  id: u.id,
+  username: u.username,
+  email: u.email,
+  first_name: u.firstName,
+  last_name: u.lastName,
+  phone: u.phone,
+  date_joined: u.dateJoined,
+});
+
+const tokenError = (message: string) => new ApiError(401, { detail: message, code: "token_not_valid" });
+
+/** The user behind an access token, if its session is live and the user active. One indexed D1 query. */
+export async function loadSessionUser(d1: D1Database, claims: TokenClaims): Promise<AuthUser | null> {
+  const row = await d1
+    .prepare(
+      `SELECT u.id, u.username, u.email, u.is_staff FROM sessions s JOIN users u ON u.id = s.user_id
+       WHERE s.id = ? AND s.user_id = ? AND s.revoked_at IS NULL AND u.is_active = 1`,
+    )
+    .bind(claims.sid, claims.user_id)
+    .first<{ id: number; username: string; email: string; is_staff: number }>();
+  return row && { id: row.id, username: row.username, email: row.email, isStaff: row.is_staff === 1, sessionId: claims.sid };
+}
+
+/** Starts a session and returns its first token pair. */
+export async function startSession(db: Database, secret: string, userId: number) {
+  const sessionId = randomHex(16);
+  const tokens = await issueTokens(secret, userId, sessionId);
+  await db.insert(sessions).values({ id: sessionId, userId, refreshJti: tokens.refreshJti, expiresAt: tokens.refreshExpiresAt });
+  return { sessionId, access: tokens.access, refresh: tokens.refresh };
+}
+
+/** Translates a unique-index violation on users into the field error clients expect. */
+function userConflict(err: unknown): never {
+  if (isUniqueViolation(err, "users_username_lower_unique")) throw fieldError("username", "A user with that username already exists.");
+  if (isUniqueViolation(err, "users_email_lower_unique")) throw fieldError("email", "A user with that email already exists.");
+  throw err;
+}
+
+export interface RegisterInput {
+  username: string;
+  email: string;
+  password: string;
+  password2: string;
+  first_name: string;
+  last_name: string;
+  phone?: string | null;
+}
+
+export async function registerUser(db: Database, input: RegisterInput): Promise<User> {
+  const problems = passwordProblems(input.password, { username: input.username, email: input.email });
+  if (problems.length) throw new ApiError(400, { password: problems });
+  if (input.password !== input.password2) throw fieldError("password", "Password fields didn't match.");
+  const passwordHash = await hashPassword(input.password);
+  try {
+    const [user] = await db
+      .insert(users)
+      .values({
+        username: input.username,
+        email: input.email,
+        passwordHash,
+        firstName: input.first_name,
+        lastName: input.last_name,
+        phone: input.phone || null,
+      })
+      .returning();
+    return user;
+  } catch (err) {
+    userConflict(err);
+  }
+}
+
+/** The user for a username and password, or null. Unknown users cost the same hashing time as wrong passwords. */
+export async function checkCredentials(db: Database, username: string, password: string): Promise<User | null> {
+  const [user] = await db
+    .select()
+    .from(users)
+    .where(sql`lower(${users.username}) = lower(${username})`)
+    .limit(1);
+  const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
+  return ok && user?.isActive ? user : null;
+}
+
+/** Rotates a refresh token: the old one is spent, a new pair of the same session is returned. */
+export async function rotateRefreshToken(db: Database, secret: string, refresh: string) {
+  const claims = await verifyToken(secret, refresh, "refresh");
+  if (!claims) throw tokenError("Token is invalid");
+  const next = await issueTokens(secret, claims.user_id, claims.sid);
+  const rotated = await db
+    .update(sessions)
+    .set({ refreshJti: next.refreshJti, expiresAt: next.refreshExpiresAt })
+    .where(
+      and(
+        eq(sessions.id, claims.sid),
+        eq(sessions.userId, claims.user_id),
+        eq(sessions.refreshJti, claims.jti),
+        isNull(sessions.revokedAt),
+        sql`exists (select 1 from ${users} where ${users.id} = ${claims.user_id} and ${users.isActive} = 1)`,
+      ),
+    )
+    .returning({ id: sessions.id });
+  if (rotated.length === 0) {
+    // A spent refresh token came back: whoever holds it may have stolen it, so the whole session ends.
+    await revokeSessions(db, claims.user_id, { only: claims.sid });
+    throw tokenError("Token is blacklisted");
+  }
+  return { access: next.access, refresh: next.refresh };
+}
+
+/** Revokes the user's sessions: all of them, only one, or all but one. */
+export async function revokeSessions(db: Database, userId: number, scope: { only?: string; except?: string } = {}) {
+  await db
+    .update(sessions)
+    .set({ revokedAt: nowIso() })
+    .where(
+      and(
+        eq(sessions.userId, userId),
+        isNull(sessions.revokedAt),
+        scope.only ? eq(sessions.id, scope.only) : undefined,
+        scope.except ? ne(sessions.id, scope.except) : undefined,
+      ),
+    );
+}
+
+/** Logout: the refresh token must be the caller's and still usable; then every session of the user ends. */
+export async function logout(db: Database, secret: string, user: AuthUser, refresh: string) {
+  const claims = await verifyToken(secret, refresh, "refresh");
+  if (!claims || claims.user_id !== user.id) throw new ApiError(400, { error: "Token is invalid" });
+  const [session] = await db
+    .select({ jti: sessions.refreshJti, revokedAt: sessions.revokedAt })
+    .from(sessions)
+    .where(eq(sessions.id, claims.sid));
+  if (!session || session.revokedAt || session.jti !== claims.jti) throw new ApiError(400, { error: "Token is blacklisted" });
+  await revokeSessions(db, user.id);
+}
+
+export async function changePassword(db: Database, user: AuthUser, oldPassword: string, newPassword: string) {
+  const problems = passwordProblems(newPassword, { username: user.username, email: user.email });
+  if (problems.length) throw new ApiError(400, { new_password: problems });
+  const [row] = await db.select().from(users).where(eq(users.id, user.id));
+  if (!row || !(await verifyPassword(oldPassword, row.passwordHash))) throw fieldError("old_password", "Wrong password.");
+  await db.batch([
+    db.update(users).set({ passwordHash: await hashPassword(newPassword) }).where(eq(users.id, user.id)),
+    db
+      .update(sessions)
+      .set({ revokedAt: nowIso() })
+      .where(and(eq(sessions.userId, user.id), isNull(sessions.revokedAt), ne(sessions.id, user.sessionId))),
+  ]);
+}
+
+export async function getUser(db: Database, id: number): Promise<User> {
+  const [user] = await db.select().from(users).where(eq(users.id, id));
+  if (!user) throw new ApiError(401, { detail: "User not found", code: "user_not_found" });
+  return user;
+}
+
+export interface ProfileInput {
+  username?: string;
+  email?: string;
+  first_name?: string;
+  last_name?: string;
+  phone?: string | null;
+}
+
+export async function updateProfile(db: Database, id: number, input: ProfileInput): Promise<User> {
+  const changes = {
+    username: input.username,
+    email: input.email,
+    firstName: input.first_name,
+    lastName: input.last_name,
+    phone: input.phone === undefined ? undefined : input.phone || null,
+  };
+  if (Object.values(changes).every((v) => v === undefined)) return getUser(db, id);
+  try {
+    const [user] = await db.update(users).set(changes).where(eq(users.id, id)).returning();
+    return user;
+  } catch (err) {
+    userConflict(err);
+  }
+}
+
+/** Creates a staff user, as Django's createsuperuser does (used by scripts/create-admin.mjs and tests). */
+export async function createAdminUser(db: Database, input: { username: string; email: string; password: string }) {
+  const passwordHash = await hashPassword(input.password);
+  try {
+    const [user] = await db
+      .insert(users)
+      .values({ username: input.username, email: input.email, passwordHash, isStaff: true })
+      .returning();
+    return user;
+  } catch (err) {
+    userConflict(err);
+  }
+}

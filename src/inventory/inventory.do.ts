@@ -1,0 +1,243 @@
+/**
+ * Inventory: one Durable Object per product, the source of truth for its stock.
+ *
+ * Invariant: available + reserved + sold == initial + adjustments, and available >= 0.
+ * Every method that checks and changes stock does so in one synchronous `transactionSync`, so no other
+ * request interleaves between the check and the write. Every order-keyed method is idempotent: a retried
+ * reserve holds once, a retried commit sells once, a retried restock restores once.
+ *
+ * Holds move reserved -> committed -> restocked, or reserved -> released; never both sold and released.
+ * The alarm settles holds whose TTL passed (the Worker died mid-checkout) by asking D1 whether the order exists.
+ * After each change of `available` the object writes it to D1 `products.stock` with a version, so a stale
+ * projection write can never overwrite a newer one.
+ */
+import { DurableObject } from "cloudflare:workers";
+
+export type HoldState = "reserved" | "committed" | "released" | "restocked";
+
+export interface StockSnapshot {
+  productId: number;
+  available: number;
+  reserved: number;
+  sold: number;
+  /** initial stock plus every admin adjustment: the right-hand side of the invariant. */
+  total: number;
+  version: number;
+}
+
+export interface ReserveResult {
+  ok: boolean;
+  available: number;
+}
+
+interface StockRow extends Record<string, SqlStorageValue> {
+  product_id: number;
+  available: number;
+  reserved: number;
+  sold: number;
+  total: number;
+  version: number;
+}
+
+interface HoldRow extends Record<string, SqlStorageValue> {
+  order_key: string;
+  qty: number;
+  state: HoldState;
+  expires_at: number;
+}
+
+/** How long a hold lives before the alarm settles it (a checkout normally commits within a second). */
+export const DEFAULT_HOLD_TTL_MS = 2 * 60 * 1000;
+
+export class Inventory extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS stock (
+      id INTEGER PRIMARY KEY CHECK (id = 1),
+      product_id INTEGER NOT NULL,
+      available INTEGER NOT NULL CHECK (available >= 0),
+      reserved INTEGER NOT NULL DEFAULT 0,
+      sold INTEGER NOT NULL DEFAULT 0,
+      total INTEGER NOT NULL,
+      version INTEGER NOT NULL DEFAULT 0
+    )`);
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS holds (
+      order_key TEXT PRIMARY KEY,
+      qty INTEGER NOT NULL,
+      state TEXT NOT NULL,
+      expires_at INTEGER NOT NULL
+    )`);
+    this.sql.exec(`CREATE INDEX IF NOT EXISTS holds_reserved_expiry ON holds (state, expires_at)`);
+  }
+
+  /** Current counts. The first call for a product seeds the object from the D1 projection. */
+  async getStock(productId: number): Promise<StockSnapshot> {
+    return this.snapshot(await this.ensure(productId));
+  }
+
+  /** Admin sets the available stock; the difference is recorded as an adjustment. */
+  async setStock(productId: number, available: number): Promise<StockSnapshot> {
+    const existing = this.row();
+    if (!existing) {
+      this.sql.exec(
+        "INSERT INTO stock (id, product_id, available, total, version) VALUES (1, ?, ?, ?, 1)",
+        productId,
+        available,
+        available,
+      );
+    } else {
+      this.sql.exec(
+        "UPDATE stock SET available = ?, total = total + (? - available), version = version + 1 WHERE id = 1",
+        available,
+        available,
+      );
+    }
+    const row = this.row()!;
+    await this.project(row);
+    return this.snapshot(row);
+  }
+
+  /**
+   * Holds `qty` units for `orderKey` if that many are available. Idempotent per order key: a retry returns
+   * the outcome of the first call without holding twice.
+   */
+  async reserve(productId: number, orderKey: string, qty: number, ttlMs = DEFAULT_HOLD_TTL_MS): Promise<ReserveResult> {
+    await this.ensure(productId);
+    const result = this.ctx.storage.transactionSync((): ReserveResult & { changed: boolean } => {
+      const row = this.row()!;
+      const hold = this.hold(orderKey);
+      if (hold) return { ok: hold.state === "reserved" || hold.state === "committed", available: row.available, changed: false };
+      if (!Number.isInteger(qty) || qty <= 0 || row.available < qty) return { ok: false, available: row.available, changed: false };
+      const expiresAt = Date.now() + ttlMs;
+      this.sql.exec("INSERT INTO holds (order_key, qty, state, expires_at) VALUES (?, ?, 'reserved', ?)", orderKey, qty, expiresAt);
+      this.sql.exec("UPDATE stock SET available = available - ?, reserved = reserved + ?, version = version + 1 WHERE id = 1", qty, qty);
+      return { ok: true, available: row.available - qty, changed: true };
+    });
+    if (result.changed) {
+      await this.scheduleAlarm();
+      await this.project(this.row()!);
+    }
+    return { ok: result.ok, available: result.available };
+  }
+
+  /** Turns a hold into sold units. Idempotent; false if the hold is unknown or was already released. */
+  async commit(orderKey: string): Promise<boolean> {
+    return this.transition(orderKey, "committed");
+  }
+
+  /** Gives back a hold that was never sold (checkout failed). Idempotent; never touches committed units. */
+  async release(orderKey: string): Promise<boolean> {
+    return this.transition(orderKey, "released");
+  }
+
+  /**
+   * Returns the units of a cancelled order to stock, exactly once however often it is called. A hold that was
+   * never committed (the Worker died before committing) is released instead.
+   */
+  async restock(orderKey: string): Promise<boolean> {
+    return this.transition(orderKey, "restocked");
+  }
+
+  /** The state of one hold, for tests and reconciliation. */
+  async holdState(orderKey: string): Promise<HoldState | null> {
+    return this.hold(orderKey)?.state ?? null;
+  }
+
+  /**
+   * Settles holds whose TTL passed: if D1 has the order (and it was not cancelled) the units are sold,
+   * otherwise released. At-least-once delivery is fine: each transition is idempotent.
+   */
+  async alarm(): Promise<void> {
+    const expired = this.sql
+      .exec<HoldRow>("SELECT * FROM holds WHERE state = 'reserved' AND expires_at <= ? ORDER BY expires_at LIMIT 100", Date.now())
+      .toArray();
+    for (const hold of expired) {
+      const order = await this.env.DB.prepare("SELECT status FROM orders WHERE order_number = ?")
+        .bind(hold.order_key)
+        .first<{ status: string }>();
+      await this.transition(hold.order_key, order && order.status !== "cancelled" ? "committed" : "released");
+    }
+    await this.scheduleAlarm();
+    const row = this.row();
+    if (row) await this.project(row);
+  }
+
+  private async transition(orderKey: string, to: Exclude<HoldState, "reserved">): Promise<boolean> {
+    const outcome = this.ctx.storage.transactionSync(() => {
+      const hold = this.hold(orderKey);
+      if (!hold) return { ok: false, changed: false };
+      if (hold.state === to) return { ok: true, changed: false };
+      const q = hold.qty;
+      if (hold.state === "reserved" && to === "committed") {
+        this.sql.exec("UPDATE stock SET reserved = reserved - ?, sold = sold + ?, version = version + 1 WHERE id = 1", q, q);
+      } else if (hold.state === "reserved" && (to === "released" || to === "restocked")) {
+        this.sql.exec("UPDATE stock SET reserved = reserved - ?, available = available + ?, version = version + 1 WHERE id = 1", q, q);
+        to = "released";
+      } else if (hold.state === "committed" && to === "restocked") {
+        this.sql.exec("UPDATE stock SET sold = sold - ?, available = available + ?, version = version + 1 WHERE id = 1", q, q);
+      } else {
+        // released/restocked are final; committing a released hold or releasing a sold one is refused.
+        return { ok: hold.state === "released" && to === "restocked", changed: false };
+      }
+      this.sql.exec("UPDATE holds SET state = ? WHERE order_key = ?", to, orderKey);
+      return { ok: true, changed: true };
+    });
+    if (outcome.changed && to !== "committed") await this.project(this.row()!);
+    return outcome.ok;
+  }
+
+  private row(): StockRow | null {
+    return this.sql.exec<StockRow>("SELECT * FROM stock WHERE id = 1").toArray()[0] ?? null;
+  }
+
+  private hold(orderKey: string): HoldRow | null {
+    return this.sql.exec<HoldRow>("SELECT * FROM holds WHERE order_key = ?", orderKey).toArray()[0] ?? null;
+  }
+
+  private snapshot(row: StockRow): StockSnapshot {
+    return {
+      productId: row.product_id,
+      available: row.available,
+      reserved: row.reserved,
+      sold: row.sold,
+      total: row.total,
+      version: row.version,
+    };
+  }
+
+  /**
+   * The object's state, created on first use from the D1 projection (products seeded straight into D1,
+   * e.g. by `npm run seed`, have never met their object). Concurrency is blocked while it loads so two
+   * first calls cannot both seed.
+   */
+  private async ensure(productId: number): Promise<StockRow> {
+    const existing = this.row();
+    if (existing) return existing;
+    await this.ctx.blockConcurrencyWhile(async () => {
+      if (this.row()) return;
+      const product = await this.env.DB.prepare("SELECT stock FROM products WHERE id = ?").bind(productId).first<{ stock: number }>();
+      const stock = Math.max(0, product?.stock ?? 0);
+      this.sql.exec("INSERT INTO stock (id, product_id, available, total, version) VALUES (1, ?, ?, ?, 1)", productId, stock, stock);
+    });
+    return this.row()!;
+  }
+
+  /** Writes `available` to the D1 projection unless a newer version is already there. */
+  private async project(row: StockRow): Promise<void> {
+    await this.env.DB.prepare("UPDATE products SET stock = ?, stock_version = ? WHERE id = ? AND stock_version < ?")
+      .bind(row.available, row.version, row.product_id, row.version)
+      .run();
+  }
+
+  private async scheduleAlarm(): Promise<void> {
+    const next = this.sql
+      .exec<{ at: number | null }>("SELECT min(expires_at) AS at FROM holds WHERE state = 'reserved'")
+      .one().at;
+    if (next === null) return void (await this.ctx.storage.deleteAlarm());
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > next) await this.ctx.storage.setAlarm(next);
+  }
+}

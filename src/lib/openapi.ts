@@ -1,0 +1,102 @@
+import { OpenAPIHono, type RouteConfig, type RouteHandler, z } from "@hono/zod-openapi";
+import type { AppEnv } from "../env";
+import { ApiError, notFound } from "./errors";
+
+/**
+ * DRF-style messages for the zod issues clients meet most, so a field error reads like the original's.
+ * Everything else keeps zod's own message.
+ */
+z.config({
+  customError: (issue) => {
+    if (issue.input === undefined) return "This field is required.";
+    if (issue.input === null && issue.code === "invalid_type") return "This field may not be null.";
+    if (issue.code === "invalid_type" && issue.expected === "int") return "A valid integer is required.";
+    if (issue.code === "invalid_type" && issue.expected === "number") return "A valid number is required.";
+    if (issue.code === "invalid_type" && issue.expected === "boolean") return "Must be a valid boolean.";
+    if (issue.code === "invalid_type" && issue.expected === "string") return "Not a valid string.";
+    if (issue.code === "too_big" && issue.origin === "string")
+      return `Ensure this field has no more than ${issue.maximum} characters.`;
+    if (issue.code === "too_small" && issue.origin === "string" && issue.minimum === 1) return "This field may not be blank.";
+    return undefined;
+  },
+});
+
+/** Turns zod issues into DRF's `{"field": ["message"]}`; issues with no path go under `non_field_errors`. */
+export function fieldErrors(issues: readonly z.core.$ZodIssue[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  const add = (field: string, message: string) => (out[field] ??= []).push(message);
+  for (const issue of issues) {
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) add([...issue.path, key].join("."), "Unknown field.");
+      continue;
+    }
+    add(issue.path.map(String).join(".") || "non_field_errors", issue.message);
+  }
+  return out;
+}
+
+/** Every feature router comes from here, so all validate and report errors the same way. */
+export function createRouter() {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (result.success) return;
+      // A path id of the wrong type is an unknown resource, as in the original (`/api/products/abc/` -> 404).
+      if (result.target === "param") throw notFound();
+      throw new ApiError(400, fieldErrors(result.error.issues));
+    },
+  });
+}
+
+/** Path parameter `{id}`: a positive integer. */
+export const IdParam = z.object({
+  id: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(Number.MAX_SAFE_INTEGER)
+    .openapi({ param: { name: "id", in: "path" }, example: 1 }),
+});
+
+const ErrorSchema = z
+  .record(z.string(), z.unknown())
+  .openapi("Error", {
+    description: 'DRF field errors `{"field": ["message"]}`, or `{"error": "..."}` / `{"detail": "..."}`',
+    example: { detail: "Not found." },
+  });
+
+const errorResponse = (description: string) => ({ description, content: { "application/json": { schema: ErrorSchema } } });
+
+/** The documented failures every route may answer with; spread into each route's `responses`. */
+export const errorResponses = {
+  400: errorResponse("Invalid input; the body names each field"),
+  401: errorResponse("Missing, invalid, expired or revoked token"),
+  403: errorResponse("Authenticated, but not allowed (admin only)"),
+  404: errorResponse("Not found"),
+  429: errorResponse("Too many requests"),
+} as const;
+
+/** Extra documented failures for routes that can also answer them. */
+export const conflictResponses = {
+  409: errorResponse("A request with the same Idempotency-Key is still running"),
+  422: errorResponse("The Idempotency-Key was used with a different request"),
+} as const;
+export const gatewayResponses = {
+  502: errorResponse("The payment gateway failed or timed out"),
+  503: errorResponse("Payments are not configured"),
+} as const;
+
+/** `content` of a JSON request or response body. */
+export const json = <T extends z.ZodType>(schema: T, description = "") => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
+/** A required JSON request body. */
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({
+  body: { content: { "application/json": { schema } }, required: true },
+});
+
+export const bearerSecurity = [{ Bearer: [] }];
+
+/** A handler typed against its route: `c.req.valid(...)` and `c.json(body, status)` are checked. */
+export type Handler<R extends RouteConfig> = RouteHandler<R, AppEnv>;

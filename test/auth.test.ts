@@ -1,0 +1,339 @@
+import jwt from "@tsndr/cloudflare-worker-jwt";
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { PBKDF2_ITERATIONS } from "../src/features/auth/password";
+import { api, login, PASSWORD, registerUser, unique } from "./helpers";
+
+describe("register", () => {
+  it("creates an account and returns the user, tokens and a message", async () => {
+    const username = unique("newuser");
+    const res = await api("POST", "/api/auth/register/", {
+      body: {
+        username,
+        email: `${username}@example.com`,
+        password: "NewPass123!",
+        password2: "NewPass123!",
+        first_name: "New",
+        last_name: "User",
+        phone: "1234567890",
+      },
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.message).toBe("User registered successfully");
+    expect(Object.keys(res.body.user).sort()).toEqual(["date_joined", "email", "first_name", "id", "last_name", "phone", "username"]);
+    expect(res.body.user).toMatchObject({ username, first_name: "New", last_name: "User", phone: "1234567890" });
+    expect(res.body.tokens.access).toBeTypeOf("string");
+    expect(res.body.tokens.refresh).toBeTypeOf("string");
+    expect((await login(username, "NewPass123!")).status).toBe(200);
+  });
+
+  it("rejects mismatched passwords", async () => {
+    const username = unique("u");
+    const res = await api("POST", "/api/auth/register/", {
+      body: { username, email: `${username}@example.com`, password: PASSWORD, password2: "Different-Pass1!" },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ password: ["Password fields didn't match."] });
+  });
+
+  it("applies the password rules and stacks their messages", async () => {
+    const username = unique("u");
+    const res = await api("POST", "/api/auth/register/", {
+      body: { username, email: `${username}@example.com`, password: "1234567", password2: "1234567" },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.password).toEqual([
+      "This password is too short. It must contain at least 8 characters.",
+      "This password is entirely numeric.",
+    ]);
+    const common = await api("POST", "/api/auth/register/", {
+      body: { username, email: `${username}@example.com`, password: "password123", password2: "password123" },
+    });
+    expect(common.body.password).toContain("This password is too common.");
+    const similar = await api("POST", "/api/auth/register/", {
+      body: { username: "johnathan", email: "jo@example.com", password: "johnathan1", password2: "johnathan1" },
+    });
+    expect(similar.body.password).toContain("The password is too similar to the username.");
+  });
+
+  it("refuses duplicate usernames and emails, case-insensitively", async () => {
+    const user = await registerUser();
+    const sameName = await api("POST", "/api/auth/register/", {
+      body: { username: user.username.toUpperCase(), email: "other@example.com", password: PASSWORD, password2: PASSWORD },
+    });
+    expect(sameName.status).toBe(400);
+    expect(sameName.body).toEqual({ username: ["A user with that username already exists."] });
+    const sameEmail = await api("POST", "/api/auth/register/", {
+      body: { username: unique("x"), email: user.email.toUpperCase(), password: PASSWORD, password2: PASSWORD },
+    });
+    expect(sameEmail.status).toBe(400);
+    expect(sameEmail.body).toEqual({ email: ["A user with that email already exists."] });
+  });
+
+  it("names each bad field and writes nothing", async () => {
+    const res = await api("POST", "/api/auth/register/", {
+      body: { username: "bad name!", email: "not-an-email", password: PASSWORD, password2: PASSWORD, is_staff: true, id: 1 },
+    });
+    expect(res.status).toBe(400);
+    expect(Object.keys(res.body).sort()).toEqual(["email", "id", "is_staff", "username"]);
+    const missing = await api("POST", "/api/auth/register/", { body: {} });
+    expect(missing.status).toBe(400);
+    expect(missing.body.username).toEqual(["This field is required."]);
+    expect(missing.body.password).toEqual(["This field is required."]);
+    const long = await api("POST", "/api/auth/register/", {
+      body: { username: "a".repeat(151), email: "a@example.com", password: PASSWORD, password2: PASSWORD },
+    });
+    expect(long.body.username).toEqual(["Ensure this field has no more than 150 characters."]);
+    const count = await env.DB.prepare("SELECT count(*) AS n FROM users WHERE email IN ('not-an-email', 'a@example.com')").first<{ n: number }>();
+    expect(count?.n).toBe(0);
+  });
+
+  it("answers malformed JSON and wrong types with a JSON 400", async () => {
+    const res = await api("POST", "/api/auth/register/", { raw: "{not json" });
+    expect(res.status).toBe(400);
+    expect(res.body.detail).toMatch(/JSON parse error/);
+    const typed = await api("POST", "/api/auth/register/", { body: { username: 42, email: [], password: {}, password2: null } });
+    expect(typed.status).toBe(400);
+    expect(Object.keys(typed.body).sort()).toEqual(["email", "password", "password2", "username"]);
+  });
+});
+
+describe("login", () => {
+  it("returns an access and a refresh token", async () => {
+    const user = await registerUser();
+    const res = await login(user.username);
+    expect(res.status).toBe(200);
+    expect(Object.keys(res.body).sort()).toEqual(["access", "refresh"]);
+    const { payload } = jwt.decode(res.body.access);
+    expect(payload).toMatchObject({ token_type: "access", user_id: user.id });
+    expect(payload!.exp! - payload!.iat!).toBe(3600);
+    const refresh = jwt.decode(res.body.refresh).payload!;
+    expect(refresh.token_type).toBe("refresh");
+    expect(refresh.exp! - refresh.iat!).toBe(7 * 24 * 3600);
+    expect(refresh.jti).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it("refuses a wrong password or an unknown user with the contract's 401", async () => {
+    const user = await registerUser();
+    for (const res of [await login(user.username, "WrongPassword"), await login(unique("ghost"), "WrongPassword")]) {
+      expect(res.status).toBe(401);
+      expect(res.body).toEqual({ detail: "No active account found with the given credentials" });
+    }
+  });
+
+  it("is case-insensitive on the username", async () => {
+    const user = await registerUser("Mixed");
+    expect((await login(user.username.toUpperCase())).status).toBe(200);
+  });
+
+  it("locks a username after repeated failures, even for the right password", async () => {
+    const user = await registerUser();
+    for (let i = 0; i < 5; i++) expect((await login(user.username, "WrongPassword")).status).toBe(401);
+    const locked = await login(user.username);
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers.get("Retry-After"))).toBeGreaterThan(0);
+    expect(locked.body.detail).toMatch(/Too many failed login attempts/);
+  });
+
+  it("throttles one client trying many usernames", async () => {
+    const ip = { "CF-Connecting-IP": "203.0.113.9" };
+    for (let i = 0; i < 20; i++) await login(unique("spray"), "WrongPassword", ip);
+    const user = await registerUser();
+    expect((await login(user.username, PASSWORD, ip)).status).toBe(429);
+    expect((await login(user.username, PASSWORD, { "CF-Connecting-IP": "203.0.113.10" })).status).toBe(200);
+  });
+});
+
+describe("profile", () => {
+  it("needs a token", async () => {
+    const res = await api("GET", "/api/auth/profile/");
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual({ detail: "Authentication credentials were not provided." });
+  });
+
+  it("returns the caller and lets them change their details but never is_staff or id", async () => {
+    const user = await registerUser();
+    const me = await api("GET", "/api/auth/profile/", { token: user.access });
+    expect(me.status).toBe(200);
+    expect(me.body.username).toBe(user.username);
+    const patched = await api("PATCH", "/api/auth/profile/", { token: user.access, body: { first_name: "Ada", phone: "999" } });
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({ first_name: "Ada", phone: "999", username: user.username });
+    const staff = await api("PATCH", "/api/auth/profile/", { token: user.access, body: { is_staff: true } });
+    expect(staff.status).toBe(400);
+    expect(staff.body).toEqual({ is_staff: ["Unknown field."] });
+    const put = await api("PUT", "/api/auth/profile/", { token: user.access, body: { first_name: "X" } });
+    expect(put.status).toBe(400);
+    expect(put.body).toEqual({ username: ["This field is required."] });
+    const renamed = unique("renamed");
+    const put2 = await api("PUT", "/api/auth/profile/", { token: user.access, body: { username: renamed } });
+    expect(put2.status).toBe(200);
+    expect(put2.body.username).toBe(renamed);
+  });
+
+  it("refuses a username that another user has", async () => {
+    const a = await registerUser();
+    const b = await registerUser();
+    const res = await api("PATCH", "/api/auth/profile/", { token: b.access, body: { username: a.username } });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ username: ["A user with that username already exists."] });
+  });
+});
+
+describe("tokens", () => {
+  const bad = { detail: "Given token not valid for any token type", code: "token_not_valid" };
+
+  it("refuses garbage, tampered, foreign-key, alg:none, expired and refresh tokens with 401, on public routes too", async () => {
+    const user = await registerUser();
+    const { payload } = jwt.decode(user.access);
+    const tampered = (() => {
+      const [h, , s] = user.access.split(".");
+      const body = btoa(JSON.stringify({ ...payload, user_id: 1, is_staff: true })).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+      return `${h}.${body}.${s}`;
+    })();
+    const none = await jwt.sign({ ...payload }, "", { algorithm: "none" }).catch(() => `${btoa('{"alg":"none","typ":"JWT"}')}.${btoa(JSON.stringify(payload))}.`);
+    const foreign = await jwt.sign({ ...payload }, "another-secret-entirely", { algorithm: "HS256" });
+    const expired = await jwt.sign({ ...payload, exp: Math.floor(Date.now() / 1000) - 10 }, env.JWT_SECRET);
+    const noExp = await jwt.sign({ ...payload, exp: undefined }, env.JWT_SECRET);
+    const notYet = await jwt.sign({ ...payload, nbf: Math.floor(Date.now() / 1000) + 3600 }, env.JWT_SECRET);
+    for (const token of ["abc", "a.b", "%%%.%%%.%%%", tampered, none, foreign, expired, noExp, notYet, user.refresh]) {
+      for (const path of ["/api/auth/profile/", "/api/products/", "/api/cart/"]) {
+        const res = await api("GET", path, { token });
+        expect(res.status, `${path} ${token}`).toBe(401);
+        expect(res.body).toEqual(bad);
+      }
+    }
+    const spaced = await api("GET", "/api/auth/profile/", { headers: { Authorization: "Bearer a b" } });
+    expect(spaced.status).toBe(401);
+    expect(spaced.body.code).toBe("bad_authorization_header");
+  });
+
+  it("rotates refresh tokens: the old one is spent and its reuse ends the session", async () => {
+    const user = await registerUser();
+    const first = await api("POST", "/api/auth/token/refresh/", { body: { refresh: user.refresh } });
+    expect(first.status).toBe(200);
+    expect(Object.keys(first.body).sort()).toEqual(["access", "refresh"]);
+    expect((await api("GET", "/api/auth/profile/", { token: first.body.access })).status).toBe(200);
+    const reuse = await api("POST", "/api/auth/token/refresh/", { body: { refresh: user.refresh } });
+    expect(reuse.status).toBe(401);
+    expect(reuse.body).toEqual({ detail: "Token is blacklisted", code: "token_not_valid" });
+    // the reuse looked like theft, so the rotated token is dead too
+    expect((await api("POST", "/api/auth/token/refresh/", { body: { refresh: first.body.refresh } })).status).toBe(401);
+    expect((await api("GET", "/api/auth/profile/", { token: first.body.access })).status).toBe(401);
+  });
+
+  it("refuses an access token on the refresh route", async () => {
+    const user = await registerUser();
+    const res = await api("POST", "/api/auth/token/refresh/", { body: { refresh: user.access } });
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual({ detail: "Token is invalid", code: "token_not_valid" });
+    expect((await api("POST", "/api/auth/token/refresh/", { body: {} })).body).toEqual({ refresh: ["This field is required."] });
+  });
+});
+
+describe("logout", () => {
+  it("revokes the refresh token, the access token and the user's other sessions at once", async () => {
+    const user = await registerUser();
+    const other = (await login(user.username)).body;
+    const res = await api("POST", "/api/auth/logout/", { token: user.access, body: { refresh: user.refresh } });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ message: "Logout successful" });
+    expect((await api("POST", "/api/auth/token/refresh/", { body: { refresh: user.refresh } })).status).toBe(401);
+    expect((await api("GET", "/api/auth/profile/", { token: user.access })).status).toBe(401);
+    expect((await api("GET", "/api/auth/profile/", { token: other.access })).status).toBe(401);
+    expect((await api("POST", "/api/auth/token/refresh/", { body: { refresh: other.refresh } })).status).toBe(401);
+  });
+
+  it("refuses a bad token or someone else's with 400 and changes nothing", async () => {
+    const a = await registerUser();
+    const b = await registerUser();
+    const garbage = await api("POST", "/api/auth/logout/", { token: a.access, body: { refresh: "garbage" } });
+    expect(garbage.status).toBe(400);
+    expect(garbage.body).toEqual({ error: "Token is invalid" });
+    const foreign = await api("POST", "/api/auth/logout/", { token: a.access, body: { refresh: b.refresh } });
+    expect(foreign.status).toBe(400);
+    expect((await api("GET", "/api/auth/profile/", { token: b.access })).status).toBe(200);
+    expect((await api("POST", "/api/auth/logout/", { token: a.access, body: {} })).body).toEqual({ refresh: ["This field is required."] });
+    expect((await api("POST", "/api/auth/logout/", { body: { refresh: a.refresh } })).status).toBe(401);
+  });
+});
+
+describe("change-password", () => {
+  it("changes the password, keeps the caller's session and ends the others", async () => {
+    const user = await registerUser();
+    const other = (await login(user.username)).body;
+    const res = await api("POST", "/api/auth/change-password/", {
+      token: user.access,
+      body: { old_password: PASSWORD, new_password: "Brand-New-Passw0rd" },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ message: "Password updated successfully" });
+    expect((await api("GET", "/api/auth/profile/", { token: user.access })).status).toBe(200);
+    expect((await api("GET", "/api/auth/profile/", { token: other.access })).status).toBe(401);
+    expect((await api("POST", "/api/auth/token/refresh/", { body: { refresh: other.refresh } })).status).toBe(401);
+    expect((await login(user.username, PASSWORD)).status).toBe(401);
+    expect((await login(user.username, "Brand-New-Passw0rd")).status).toBe(200);
+  });
+
+  it("refuses a wrong old password and a weak new one", async () => {
+    const user = await registerUser();
+    const wrong = await api("POST", "/api/auth/change-password/", {
+      token: user.access,
+      body: { old_password: "not-my-password", new_password: "Brand-New-Passw0rd" },
+    });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body).toEqual({ old_password: ["Wrong password."] });
+    const weak = await api("POST", "/api/auth/change-password/", { token: user.access, body: { old_password: PASSWORD, new_password: "short" } });
+    expect(weak.status).toBe(400);
+    expect(weak.body.new_password).toContain("This password is too short. It must contain at least 8 characters.");
+    expect((await login(user.username)).status).toBe(200);
+  });
+
+  it("hashes with at most 100,000 PBKDF2 iterations, the production limit", async () => {
+    expect(PBKDF2_ITERATIONS).toBeLessThanOrEqual(100_000);
+    const row = await env.DB.prepare("SELECT password_hash FROM users LIMIT 1").first<{ password_hash: string }>();
+    expect(row?.password_hash).toMatch(/^pbkdf2_sha256\$100000\$/);
+  });
+});
+
+describe("addresses", () => {
+  const address = { street_address: "1 MG Road", city: "Bengaluru", state: "KA", postal_code: "560001" };
+
+  it("lets a user keep their own addresses, with one default", async () => {
+    const user = await registerUser();
+    const created = await api("POST", "/api/auth/addresses/", { token: user.access, body: { ...address, is_default: true } });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ ...address, country: "India", address_type: "shipping", is_default: true });
+    const second = await api("POST", "/api/auth/addresses/", { token: user.access, body: { ...address, city: "Pune", is_default: true } });
+    const list = await api("GET", "/api/auth/addresses/", { token: user.access });
+    expect(list.body.map((a: any) => [a.id, a.is_default])).toEqual([
+      [second.body.id, true],
+      [created.body.id, false],
+    ]);
+    const patched = await api("PATCH", `/api/auth/addresses/${created.body.id}/`, { token: user.access, body: { city: "Mysuru" } });
+    expect(patched.body.city).toBe("Mysuru");
+    expect((await api("DELETE", `/api/auth/addresses/${created.body.id}/`, { token: user.access })).status).toBe(204);
+    expect((await api("GET", `/api/auth/addresses/${created.body.id}/`, { token: user.access })).status).toBe(404);
+  });
+
+  it("hides one user's addresses from another", async () => {
+    const a = await registerUser();
+    const b = await registerUser();
+    const created = await api("POST", "/api/auth/addresses/", { token: a.access, body: address });
+    for (const [method, body] of [["GET"], ["PATCH", { city: "X" }], ["DELETE"]] as const) {
+      const res = await api(method, `/api/auth/addresses/${created.body.id}/`, { token: b.access, body });
+      expect(res.status).toBe(404);
+      expect(res.body).toEqual({ detail: "Not found." });
+    }
+    expect((await api("GET", "/api/auth/addresses/", { token: b.access })).body).toEqual([]);
+    expect((await api("GET", `/api/auth/addresses/${created.body.id}/`, { token: a.access })).body.city).toBe("Bengaluru");
+  });
+
+  it("validates fields", async () => {
+    const user = await registerUser();
+    const res = await api("POST", "/api/auth/addresses/", { token: user.access, body: { ...address, city: "x".repeat(101), address_type: "home" } });
+    expect(res.status).toBe(400);
+    expect(Object.keys(res.body).sort()).toEqual(["address_type", "city"]);
+    expect((await api("GET", "/api/auth/addresses/abc/", { token: user.access })).status).toBe(404);
+  });
+});

@@ -1,0 +1,76 @@
+/** Shared test helpers: HTTP calls through the Worker, users, admins and catalogue fixtures. */
+import { env, SELF } from "cloudflare:test";
+import { db } from "../src/db/client";
+import { createAdminUser } from "../src/features/auth/auth.service";
+
+export interface ApiResponse<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export interface CallOptions {
+  token?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Raw body text, sent as is (for malformed JSON and webhook signatures). */
+  raw?: string;
+}
+
+let counter = 0;
+/** A name no other test in the file has used. */
+export const unique = (prefix: string) => `${prefix}${Date.now().toString(36)}${(counter++).toString(36)}`;
+
+export async function api<T = any>(method: string, path: string, options: CallOptions = {}): Promise<ApiResponse<T>> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.Authorization = `Bearer ${options.token}`;
+  let body: string | undefined;
+  if (options.raw !== undefined) body = options.raw;
+  else if (options.body !== undefined) body = JSON.stringify(options.body);
+  if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) {
+    headers["Content-Type"] = "application/json";
+  }
+  const res = await SELF.fetch(`https://shop.test${path}`, { method, headers, body });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    // non-JSON bodies stay text, so a test can assert they never happen
+  }
+  return { status: res.status, body: parsed as T, headers: res.headers };
+}
+
+export const PASSWORD = "Sturdy-Passw0rd!";
+
+export interface TestUser {
+  id: number;
+  username: string;
+  email: string;
+  password: string;
+  access: string;
+  refresh: string;
+}
+
+export async function registerUser(prefix = "user", headers: Record<string, string> = {}): Promise<TestUser> {
+  const username = unique(prefix);
+  const email = `${username}@example.com`;
+  const res = await api("POST", "/api/auth/register/", {
+    body: { username, email, password: PASSWORD, password2: PASSWORD, first_name: "Test", last_name: "User" },
+    headers,
+  });
+  if (res.status !== 201) throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return { id: res.body.user.id, username, email, password: PASSWORD, ...res.body.tokens };
+}
+
+export async function login(username: string, password = PASSWORD, headers: Record<string, string> = {}) {
+  return api("POST", "/api/auth/login/", { body: { username, password }, headers });
+}
+
+export async function createAdmin(): Promise<TestUser> {
+  const username = unique("admin");
+  const email = `${username}@example.com`;
+  const user = await createAdminUser(db(env.DB), { username, email, password: PASSWORD });
+  const res = await login(username);
+  return { id: user.id, username, email, password: PASSWORD, ...res.body };
+}

@@ -1,0 +1,31 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+// Tests run inside workerd against real D1, KV and Durable Objects; storage is fresh for each test file.
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations("migrations");
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            JWT_SECRET: "test-jwt-secret-0123456789abcdef0123456789abcdef",
+            RAZORPAY_KEY_ID: "rzp_test_key",
+            RAZORPAY_KEY_SECRET: "test_key_secret",
+            RAZORPAY_WEBHOOK_SECRET: "test_webhook_secret",
+            RAZORPAY_API_BASE: "https://api.razorpay.test",
+          },
+          // Safety net: nothing in a test may reach the network; unstubbed outbound calls fail loudly.
+          outboundService: (req: Request) => new Response(`unexpected outbound request to ${req.url}`, { status: 599 }),
+        },
+      }),
+    ],
+    test: {
+      setupFiles: ["./test/setup.ts"],
+      testTimeout: 30_000,
+      hookTimeout: 30_000,
+    },
+  };
+});
