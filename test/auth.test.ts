@@ -107,7 +107,7 @@ describe("login", () => {
     const { payload } = jwt.decode(res.body.access);
     expect(payload).toMatchObject({ token_type: "access", user_id: user.id });
     expect(payload!.exp! - payload!.iat!).toBe(3600);
-    const refresh = jwt.decode(res.body.refresh).payload!;
+    const refresh = jwt.decode<{ token_type: string }>(res.body.refresh).payload!;
     expect(refresh.token_type).toBe("refresh");
     expect(refresh.exp! - refresh.iat!).toBe(7 * 24 * 3600);
     expect(refresh.jti).toMatch(/^[0-9a-f]{32}$/);
