@@ -1,0 +1,63 @@
+import { z } from "@hono/zod-openapi";
+import { ORDER_STATUSES, PAYMENT_STATUSES } from "../../db/schema";
+import { money } from "../../lib/money";
+import { ProductListSchema } from "../catalog/products.view";
+
+export const OrderItemSchema = z
+  .object({
+    id: z.number().int(),
+    product: ProductListSchema,
+    product_name: z.string(),
+    quantity: z.number().int(),
+    price_at_purchase: money,
+    subtotal: money,
+  })
+  .openapi("OrderItem");
+
+export const OrderSchema = z
+  .object({
+    id: z.number().int(),
+    order_number: z.string().openapi({ example: "ORD-175A0AC77074" }),
+    user_email: z.string(),
+    total_amount: money,
+    status: z.enum(ORDER_STATUSES),
+    payment_status: z.enum(PAYMENT_STATUSES),
+    shipping_address: z.string(),
+    items: z.array(OrderItemSchema),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi("Order");
+
+export const OrderListSchema = z
+  .object({
+    id: z.number().int(),
+    order_number: z.string(),
+    total_amount: money,
+    status: z.enum(ORDER_STATUSES),
+    payment_status: z.enum(PAYMENT_STATUSES),
+    items_count: z.number().int(),
+    created_at: z.string(),
+  })
+  .openapi("OrderList");
+
+export const CreateOrderBody = z
+  .strictObject({
+    shipping_address: z.string().trim().min(1).max(2000).optional(),
+    shipping_address_id: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable().optional(),
+  })
+  .openapi("CreateOrderRequest", { example: { shipping_address: "123 Test St, City, State, 12345, Country" } });
+
+export const IdempotencyHeaders = z.object({
+  "idempotency-key": z
+    .string()
+    .min(1)
+    .max(255)
+    .optional()
+    .openapi({ description: "Retry-safe key: the same key from the same user returns the first response", example: "3f1c9e4e-checkout-1" }),
+});
+
+/** Free-form on purpose: a missing or unknown status gets the contract's `{"error": ...}` messages, not a field error. */
+export const UpdateStatusBody = z
+  .object({ status: z.unknown().optional().openapi({ type: "string", enum: [...ORDER_STATUSES] }) })
+  .openapi("UpdateStatusRequest", { example: { status: "shipped" } });

@@ -1,0 +1,102 @@
+/** Reads orders in the contract's Order and OrderList shapes: one D1 round trip per order, no N+1. */
+import { desc, eq, sql } from "drizzle-orm";
+import type { Database } from "../../db/client";
+import { categories, orderItems, orders, products, users, type Order } from "../../db/schema";
+import { notFound } from "../../lib/errors";
+import { formatMoney } from "../../lib/money";
+import type { PageRequest } from "../../lib/pagination";
+import { productListColumns, toProductListOut } from "../catalog/products.view";
+
+const orderListColumns = {
+  id: orders.id,
+  orderNumber: orders.orderNumber,
+  totalPaise: orders.totalPaise,
+  status: orders.status,
+  paymentStatus: orders.paymentStatus,
+  // written out in full: inside a subquery Drizzle would print `orders.id` unqualified, and it would bind to order_items.id
+  itemsCount: sql<number>`(select count(*) from "order_items" where "order_items"."order_id" = "orders"."id")`,
+  createdAt: orders.createdAt,
+};
+
+interface OrderListRow {
+  id: number;
+  orderNumber: string;
+  totalPaise: number;
+  status: Order["status"];
+  paymentStatus: Order["paymentStatus"];
+  itemsCount: number;
+  createdAt: string;
+}
+
+export const toOrderListOut = (row: OrderListRow) => ({
+  id: row.id,
+  order_number: row.orderNumber,
+  total_amount: formatMoney(row.totalPaise),
+  status: row.status,
+  payment_status: row.paymentStatus,
+  items_count: Number(row.itemsCount),
+  created_at: row.createdAt,
+});
+
+/**
+ * A page of orders, newest first: the caller's own, or everyone's for an admin. Rows and count are queried
+ * concurrently (D1's batch() maps joined rows by column name, which collides on `id`/`name`, so reads avoid it).
+ */
+export async function listOrders(db: Database, userId: number | null, page: PageRequest) {
+  const scope = userId === null ? undefined : eq(orders.userId, userId);
+  const [rows, [{ count }]] = await Promise.all([
+    db
+      .select(orderListColumns)
+      .from(orders)
+      .where(scope)
+      .orderBy(desc(orders.createdAt), desc(orders.id))
+      .limit(page.limit)
+      .offset(page.offset),
+    db.select({ count: sql<number>`count(*)` }).from(orders).where(scope),
+  ]);
+  return { count, results: rows.map(toOrderListOut) };
+}
+
+/** One order with its items (product data is current, price and subtotal are the purchase-time snapshot). */
+export async function loadOrder(db: Database, orderId: number) {
+  const [[order], items] = await Promise.all([
+    db
+      .select({ order: orders, userEmail: users.email })
+      .from(orders)
+      .innerJoin(users, eq(users.id, orders.userId))
+      .where(eq(orders.id, orderId)),
+    db
+      .select({ item: orderItems, product: productListColumns })
+      .from(orderItems)
+      .innerJoin(products, eq(products.id, orderItems.productId))
+      .innerJoin(categories, eq(categories.id, products.categoryId))
+      .where(eq(orderItems.orderId, orderId))
+      .orderBy(orderItems.id),
+  ]);
+  if (!order) throw notFound();
+  const o = order.order;
+  return {
+    row: o,
+    view: {
+      id: o.id,
+      order_number: o.orderNumber,
+      user_email: order.userEmail,
+      total_amount: formatMoney(o.totalPaise),
+      status: o.status,
+      payment_status: o.paymentStatus,
+      shipping_address: o.shippingAddress,
+      items: items.map(({ item, product }) => ({
+        id: item.id,
+        product: toProductListOut(product),
+        product_name: product.name,
+        quantity: item.quantity,
+        price_at_purchase: formatMoney(item.pricePaise),
+        subtotal: formatMoney(item.subtotalPaise),
+      })),
+      created_at: o.createdAt,
+      updated_at: o.updatedAt,
+    },
+  };
+}
+
+export type OrderView = Awaited<ReturnType<typeof loadOrder>>["view"];

@@ -1,0 +1,116 @@
+/**
+ * Idempotency-Key handling (Stripe / IETF draft semantics), stored in D1 per (user, scope, key):
+ * - the first request claims the key with an INSERT ... ON CONFLICT DO NOTHING (never check-then-act);
+ * - a replay with the same request gets the stored status and body, marked `Idempotent-Replayed: true`;
+ * - a replay with a different request (or a different non-empty state, e.g. another cart) gets 422;
+ * - a replay while the first is still running gets 409; a claim left running for over a minute (the Worker died)
+ *   can be taken over; 5xx outcomes are not stored, so they stay retryable; keys expire after 24 hours.
+ */
+import { ApiError } from "./errors";
+import { sha256Hex } from "./crypto";
+import { nowIso, nowSeconds } from "./time";
+
+const TTL_SECONDS = 24 * 60 * 60;
+const ABANDONED_AFTER_MS = 60_000;
+
+export interface IdempotencyKey {
+  userId: number;
+  scope: string;
+  key: string;
+}
+
+export interface Fingerprint {
+  /** The request as the client sent it (method, path, body). */
+  request: string;
+  /** Server-side state the request acts on (e.g. cart lines); undefined when there is none to compare. */
+  state?: string;
+}
+
+export interface StoredOutcome<T> {
+  status: number;
+  body: T;
+  replayed: boolean;
+}
+
+interface Row {
+  request_hash: string;
+  response_status: number | null;
+  response_body: string | null;
+  created_at: string;
+  expires_at: number;
+}
+
+export async function runIdempotent<T>(
+  d1: D1Database,
+  id: IdempotencyKey,
+  fingerprint: Fingerprint,
+  run: () => Promise<{ status: number; body: T }>,
+): Promise<StoredOutcome<T>> {
+  const requestHash = await sha256Hex(fingerprint.request);
+  const stateHash = fingerprint.state === undefined ? "" : await sha256Hex(fingerprint.state);
+  const hash = `${requestHash}:${stateHash}`;
+
+  if (!(await claim(d1, id, hash))) {
+    const row = await d1
+      .prepare("SELECT * FROM idempotency_keys WHERE user_id = ? AND scope = ? AND key = ?")
+      .bind(id.userId, id.scope, id.key)
+      .first<Row>();
+    const abandoned = row && (row.expires_at <= nowSeconds() || (row.response_status === null && Date.parse(row.created_at) < Date.now() - ABANDONED_AFTER_MS));
+    if (!row || abandoned) {
+      if (!(await takeOver(d1, id, hash, row?.created_at ?? ""))) throw inProgress();
+    } else {
+      const [storedRequest, storedState] = row.request_hash.split(":");
+      if (storedRequest !== requestHash || (stateHash && storedState !== stateHash)) {
+        throw new ApiError(422, { error: "This Idempotency-Key was already used with a different request" });
+      }
+      if (row.response_status === null) throw inProgress();
+      return { status: row.response_status, body: JSON.parse(row.response_body ?? "null") as T, replayed: true };
+    }
+  }
+
+  try {
+    const outcome = await run();
+    await store(d1, id, outcome.status, outcome.body);
+    return { ...outcome, replayed: false };
+  } catch (err) {
+    if (err instanceof ApiError && err.status < 500) await store(d1, id, err.status, err.body);
+    else await release(d1, id);
+    throw err;
+  }
+}
+
+const inProgress = () => new ApiError(409, { error: "A request with this Idempotency-Key is still being processed" });
+
+async function claim(d1: D1Database, id: IdempotencyKey, hash: string): Promise<boolean> {
+  const claimed = await d1
+    .prepare(
+      `INSERT INTO idempotency_keys (user_id, scope, key, request_hash, expires_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT DO NOTHING RETURNING key`,
+    )
+    .bind(id.userId, id.scope, id.key, hash, nowSeconds() + TTL_SECONDS)
+    .first();
+  return claimed !== null;
+}
+
+/** Re-claims an expired or abandoned key; compare-and-set on created_at so only one retry wins. */
+async function takeOver(d1: D1Database, id: IdempotencyKey, hash: string, seenCreatedAt: string): Promise<boolean> {
+  const taken = await d1
+    .prepare(
+      `UPDATE idempotency_keys SET request_hash = ?, response_status = NULL, response_body = NULL, created_at = ?, expires_at = ?
+       WHERE user_id = ? AND scope = ? AND key = ? AND created_at = ? RETURNING key`,
+    )
+    .bind(hash, nowIso(), nowSeconds() + TTL_SECONDS, id.userId, id.scope, id.key, seenCreatedAt)
+    .first();
+  return taken !== null;
+}
+
+async function store(d1: D1Database, id: IdempotencyKey, status: number, body: unknown) {
+  await d1
+    .prepare("UPDATE idempotency_keys SET response_status = ?, response_body = ? WHERE user_id = ? AND scope = ? AND key = ?")
+    .bind(status, JSON.stringify(body), id.userId, id.scope, id.key)
+    .run();
+}
+
+async function release(d1: D1Database, id: IdempotencyKey) {
+  await d1.prepare("DELETE FROM idempotency_keys WHERE user_id = ? AND scope = ? AND key = ?").bind(id.userId, id.scope, id.key).run();
+}
