@@ -39,11 +39,11 @@ export function createApp() {
 
   app.route("/", healthRouter);
   app.route("/api/auth", authRouter);
-  app.route("/api", catalogRouter);
-  app.route("/api/cart", cartRouter);
-  app.route("/api/orders", ordersRouter);
-  app.route("/api/payments", paymentsRouter);
   app.route("/api", analyticsRouter);
+  app.route("/api", catalogRouter);
+  app.route("/api/cart/", cartRouter); // trailing slash: "/" inside the router is then "/api/cart/"
+  app.route("/api/orders/", ordersRouter);
+  app.route("/api/payments", paymentsRouter);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "Bearer", {
     type: "http",
