@@ -74,3 +74,21 @@ export async function createAdmin(): Promise<TestUser> {
   const res = await login(username);
   return { id: user.id, username, email, password: PASSWORD, ...res.body };
 }
+
+/** Creates a category through the admin API; `name` defaults to a unique one. */
+export async function createCategory(adminToken: string, fields: Record<string, unknown> = {}) {
+  const res = await api("POST", "/api/categories/", { token: adminToken, body: { name: unique("Category "), ...fields } });
+  if (res.status !== 201) throw new Error(`create category failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body as { id: number; name: string; slug: string; parent: number | null };
+}
+
+/** Creates a product through the admin API (in a new category unless `category` is given). */
+export async function createProduct(adminToken: string, fields: Record<string, unknown> = {}) {
+  const category = fields.category ?? (await createCategory(adminToken)).id;
+  const res = await api("POST", "/api/products/", {
+    token: adminToken,
+    body: { name: unique("Product "), price: "100.00", stock: 10, category, ...fields },
+  });
+  if (res.status !== 201) throw new Error(`create product failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body as { id: number; name: string; slug: string; price: string; stock: number; is_active: boolean };
+}

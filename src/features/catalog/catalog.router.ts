@@ -1,3 +1,6 @@
 import { createRouter } from "../../lib/openapi";
+import { categoriesRouter } from "./categories.router";
+import { productsRouter } from "./products.router";
 
-export const catalogRouter = createRouter();
+/** Categories and products, mounted under /api by the app. */
+export const catalogRouter = createRouter().route("/", categoriesRouter).route("/", productsRouter);

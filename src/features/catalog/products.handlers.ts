@@ -1,0 +1,66 @@
+import type { Context } from "hono";
+import type { AppEnv } from "../../env";
+import type { Handler } from "../../lib/openapi";
+import { pageRequest, pageResponse } from "../../lib/pagination";
+import type * as routes from "./products.routes";
+import { featuredProducts, listProducts as queryProducts, lowStockProducts } from "./products.query";
+import * as service from "./products.service";
+import { toProductListOut } from "./products.view";
+
+const isAdmin = (c: Context<AppEnv>) => c.get("user")?.isStaff === true;
+
+export const listProducts: Handler<typeof routes.listProductsRoute> = async (c) => {
+  const query = c.req.valid("query");
+  const page = pageRequest(query);
+  const filters = {
+    activeOnly: !isAdmin(c),
+    searchTerms: query.search,
+    category: query.category,
+    minPrice: query.min_price,
+    maxPrice: query.max_price,
+    inStock: query.in_stock,
+  };
+  const { count, rows } = await queryProducts(c.get("db"), filters, query.ordering, page);
+  return c.json(pageResponse(c, page, count, rows.map(toProductListOut)), 200);
+};
+
+export const listFeatured: Handler<typeof routes.featuredProductsRoute> = async (c) => {
+  const query = c.req.valid("query");
+  const rows = await featuredProducts(c.get("db"), {
+    category: query.category,
+    minPrice: query.min_price,
+    maxPrice: query.max_price,
+    inStock: query.in_stock,
+  });
+  return c.json(rows.map(toProductListOut), 200);
+};
+
+export const listLowStock: Handler<typeof routes.lowStockProductsRoute> = async (c) => {
+  return c.json((await lowStockProducts(c.get("db"))).map(toProductListOut), 200);
+};
+
+export const getProduct: Handler<typeof routes.getProductRoute> = async (c) => {
+  return c.json(await service.productDetail(c.get("db"), c.env, c.req.valid("param").id, isAdmin(c)), 200);
+};
+
+export const createProduct: Handler<typeof routes.createProductRoute> = async (c) => {
+  const id = await service.createProduct(c.get("db"), c.env, c.req.valid("json"));
+  return c.json(await service.productDetail(c.get("db"), c.env, id, true), 201);
+};
+
+export const putProduct: Handler<typeof routes.putProductRoute> = async (c) => {
+  const { id } = c.req.valid("param");
+  await service.updateProduct(c.get("db"), c.env, id, c.req.valid("json"));
+  return c.json(await service.productDetail(c.get("db"), c.env, id, true), 200);
+};
+
+export const patchProduct: Handler<typeof routes.patchProductRoute> = async (c) => {
+  const { id } = c.req.valid("param");
+  await service.updateProduct(c.get("db"), c.env, id, c.req.valid("json"));
+  return c.json(await service.productDetail(c.get("db"), c.env, id, true), 200);
+};
+
+export const deleteProduct: Handler<typeof routes.deleteProductRoute> = async (c) => {
+  await service.deleteProduct(c.get("db"), c.req.valid("param").id);
+  return c.body(null, 204);
+};

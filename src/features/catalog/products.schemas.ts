@@ -1,0 +1,125 @@
+import { z } from "@hono/zod-openapi";
+import { parseMoney, priceInput } from "../../lib/money";
+import { paginationQuery } from "../../lib/pagination";
+import { CategorySchema } from "./categories.schemas";
+import { ProductListSchema } from "./products.view";
+import { MAX_SEARCH_TERMS, searchTerms } from "./products.search";
+
+export const ProductDetailSchema = ProductListSchema.omit({ category_name: true })
+  .extend({
+    description: z.string().nullable(),
+    category: CategorySchema,
+    updated_at: z.string(),
+  })
+  .openapi("ProductDetail");
+
+export type ProductDetailOut = z.infer<typeof ProductDetailSchema>;
+
+// --- Query parameters of the list ---------------------------------------------------------------------------
+
+export const ORDERING_FIELDS = ["price", "created_at", "name"] as const;
+export type OrderingField = (typeof ORDERING_FIELDS)[number];
+export interface OrderingKey {
+  field: OrderingField;
+  desc: boolean;
+}
+
+const VALID_ORDERINGS = ORDERING_FIELDS.flatMap((f) => [f, `-${f}`]).join(", ");
+
+/** `ordering=-price,name`: known fields only (the original silently dropped unknown ones; we say so). */
+const orderingQuery = z
+  .string()
+  .transform((value, ctx): OrderingKey[] => {
+    const keys: OrderingKey[] = [];
+    for (const part of value.split(",").map((p) => p.trim()).filter(Boolean)) {
+      const field = part.replace(/^-/, "") as OrderingField;
+      if (!ORDERING_FIELDS.includes(field)) {
+        ctx.addIssue({ code: "custom", message: `Invalid ordering "${part.slice(0, 50)}". Valid options: ${VALID_ORDERINGS}.` });
+        return z.NEVER;
+      }
+      if (!keys.some((k) => k.field === field)) keys.push({ field, desc: part.startsWith("-") });
+    }
+    return keys;
+  })
+  .openapi({ type: "string", example: "-price,name", description: `Comma-separated, from: ${VALID_ORDERINGS}` });
+
+/** A price bound in rupees (`"499"`, `"499.50"`), as paise. */
+const priceBound = z
+  .string()
+  .trim()
+  .regex(/^\d{1,8}(\.\d{1,2})?$/, "Enter a non-negative number with at most 8 digits before and 2 after the decimal point.")
+  .transform(parseMoney)
+  .openapi({ type: "string", example: "499.00" });
+
+const search = z
+  .string()
+  .max(200)
+  .transform((value, ctx) => {
+    const terms = searchTerms(value);
+    if (terms.length > MAX_SEARCH_TERMS) {
+      ctx.addIssue({ code: "custom", message: `Use at most ${MAX_SEARCH_TERMS} search terms.` });
+      return z.NEVER;
+    }
+    return terms;
+  })
+  .openapi({ type: "string", example: "android phone", description: 'Every term (or "quoted phrase") must occur in the name or description' });
+
+/** Filters shared by the list and `featured/`. */
+const filterQuery = {
+  category: z.string().max(255).optional().openapi({ example: "electronics", description: "Slug of the product's own category" }),
+  min_price: priceBound.optional(),
+  max_price: priceBound.optional(),
+  in_stock: z
+    .string()
+    .optional()
+    .transform((value) => value?.toLowerCase() === "true")
+    .openapi({ type: "string", example: "true", description: "`true` keeps products with stock > 0; other values are ignored" }),
+};
+
+export const ProductListQuery = z.object({ search: search.optional(), ...filterQuery, ordering: orderingQuery.optional(), ...paginationQuery });
+export const FeaturedQuery = z.object(filterQuery);
+
+// --- Request bodies ------------------------------------------------------------------------------------------
+
+/** Django's URLField accepts http(s) URLs with a host; so do we. */
+function isHttpUrl(value: string): boolean {
+  if (/\s/.test(value) || !URL.canParse(value)) return false;
+  const url = new URL(value);
+  return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
+}
+
+const productFields = {
+  name: z.string().trim().min(1).max(255).openapi({ example: "Test Product" }),
+  description: z.string().max(10_000).nullable().optional().openapi({ example: "A product for tests" }),
+  price: priceInput,
+  stock: z
+    .number()
+    .int()
+    .min(0, "Stock cannot be negative")
+    .max(2_147_483_647, "Ensure this value is less than or equal to 2147483647.")
+    .openapi({ example: 100 }),
+  image_url: z
+    .string()
+    .trim()
+    .max(500)
+    .refine((url) => url === "" || isHttpUrl(url), "Enter a valid URL.")
+    .transform((url) => url || null)
+    .nullable()
+    .optional()
+    .openapi({ example: "https://cdn.example/p/1.jpg" }),
+  is_active: z.boolean().openapi({ example: true }),
+  category: z.number().int().positive().openapi({ example: 1, description: "Category id" }),
+};
+
+const { stock, is_active } = productFields;
+
+export const ProductCreateBody = z
+  .strictObject({ ...productFields, stock: stock.default(0), is_active: is_active.default(true) })
+  .openapi("ProductCreate");
+/** PUT needs name, price and category; optional fields left out keep their value (DRF's non-partial update). */
+export const ProductPutBody = z
+  .strictObject({ ...productFields, stock: stock.optional(), is_active: is_active.optional() })
+  .openapi("ProductPut");
+export const ProductPatchBody = z.strictObject(productFields).partial().openapi("ProductPatch");
+
+export type ProductInput = z.infer<typeof ProductPatchBody>;
