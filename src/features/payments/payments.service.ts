@@ -1,7 +1,220 @@
+/**
+ * Paying for an order through Razorpay: initiate, verify, refund. Invariants: one payment row per order; order
+ * state only moves forward (pending|payment_failed -> paid, never back); a cancelled order is never marked paid;
+ * every write that must agree with another goes in one D1 batch with WHERE clauses that re-check the state.
+ */
+import { and, eq, inArray, ne, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
+import { orders, payments, type Order, type Payment } from "../../db/schema";
+import { errorMessage, fieldError, isUniqueViolation } from "../../lib/errors";
+import { nowIso } from "../../lib/time";
+import { razorpayClient, verifyPaymentSignature } from "./razorpay";
+
+/** Payment rows that may still become `success`: a failed attempt can be retried on the same Razorpay order (India). */
+export const PAYABLE_PAYMENT = ["initiated", "failed"] as const;
+/** The order statuses a successful payment moves to `paid`; later ones (processing...) keep theirs. */
+const AWAITING_PAYMENT = ["pending", "payment_failed"] as const;
+
+export interface InitiatedPayment {
+  razorpay_order_id: string;
+  razorpay_key_id: string;
+  amount: number;
+  currency: string;
+  order_id: number;
+  order_number: string;
+}
+
+/**
+ * Returns the Razorpay order to pay `orderId` with. A payable row for the same amount is reused, so repeated clicks
+ * (and the webhooks of earlier attempts) all point at one Razorpay order; otherwise a new one is created and stored.
+ */
+export async function initiatePayment(env: Env, db: Database, userId: number, orderId: number): Promise<InitiatedPayment> {
+  const razorpay = razorpayClient(env);
+  const order = await db.query.orders.findFirst({ where: and(eq(orders.id, orderId), eq(orders.userId, userId)) });
+  if (!order) throw fieldError("order_id", "Order not found");
+  assertPayable(order);
+  const response = (payment: Payment) => ({
+    razorpay_order_id: payment.razorpayOrderId!,
+    razorpay_key_id: razorpay.keyId,
+    amount: payment.amountPaise,
+    currency: payment.currency,
+    order_id: order.id,
+    order_number: order.orderNumber,
+  });
+
+  const existing = await db.query.payments.findFirst({ where: eq(payments.orderId, order.id) });
+  if (existing && isReusable(existing, order)) return response(existing);
+
+  const created = await razorpay.createOrder({
+    amountPaise: order.totalPaise,
+    receipt: order.orderNumber,
+    notes: { order_id: String(order.id), order_number: order.orderNumber },
+  });
+  // The first stored Razorpay order wins a race between two clicks; a paid row is never overwritten.
+  const [stored] = await db
+    .insert(payments)
+    .values({ orderId: order.id, razorpayOrderId: created.id, amountPaise: order.totalPaise, currency: "INR" })
+    .onConflictDoUpdate({
+      target: payments.orderId,
+      set: { razorpayOrderId: created.id, amountPaise: order.totalPaise, status: "initiated", updatedAt: nowIso() },
+      setWhere: sql`${payments.status} in ${PAYABLE_PAYMENT} and (${payments.razorpayOrderId} is null or ${payments.amountPaise} != ${order.totalPaise})`,
+    })
+    .returning();
+  if (stored) return response(stored);
+  const winner = await db.query.payments.findFirst({ where: eq(payments.orderId, order.id) });
+  if (winner && isReusable(winner, order)) return response(winner);
+  throw fieldError("order_id", "Order already paid");
+}
+
+function assertPayable(order: Order) {
+  if (order.paymentStatus === "success") throw fieldError("order_id", "Order already paid");
+  if (order.status === "cancelled") throw fieldError("order_id", "Cannot pay for cancelled order");
+  if (order.paymentStatus === "refunded") throw fieldError("order_id", "Order already paid");
+}
+
+function isReusable(payment: Payment, order: Order) {
+  return (
+    payment.razorpayOrderId !== null &&
+    payment.amountPaise === order.totalPaise &&
+    (PAYABLE_PAYMENT as readonly string[]).includes(payment.status)
+  );
+}
+
+export interface VerifyInput {
+  razorpay_order_id: string;
+  razorpay_payment_id: string;
+  razorpay_signature: string;
+  order_id: number;
+}
+
+/**
+ * Records a Checkout payment. The signature must be over the Razorpay order stored for THIS order (the original
+ * accepted any valid triple, so a cheap order's payment could mark an expensive one paid), and Razorpay must
+ * confirm the payment is for that order and amount. Repeating a successful verify answers the same.
+ */
+export async function verifyPayment(env: Env, db: Database, userId: number, input: VerifyInput) {
+  const razorpay = razorpayClient(env);
+  const order = await db.query.orders.findFirst({ where: and(eq(orders.id, input.order_id), eq(orders.userId, userId)) });
+  if (!order) throw errorMessage(404, "Order not found");
+  const payment = await db.query.payments.findFirst({ where: eq(payments.orderId, order.id) });
+  if (!payment?.razorpayOrderId) throw errorMessage(404, "Payment record not found");
+
+  const signed =
+    input.razorpay_order_id === payment.razorpayOrderId &&
+    (await verifyPaymentSignature(razorpay.keySecret, payment.razorpayOrderId, input.razorpay_payment_id, input.razorpay_signature));
+  if (!signed) throw errorMessage(400, "Invalid payment signature");
+
+  const verified = { message: "Payment verified successfully", order_number: order.orderNumber };
+  if (isRecorded(payment, input.razorpay_payment_id)) return { ...verified, payment_status: order.paymentStatus };
+  assertNotPaidOrCancelled(order, payment);
+
+  const gateway = await razorpay.fetchPayment(input.razorpay_payment_id);
+  // Auto-capture may still be running when Checkout returns; `authorized` is captured by Razorpay moments later.
+  const confirmed =
+    gateway.order_id === payment.razorpayOrderId &&
+    gateway.amount === payment.amountPaise &&
+    (gateway.status === "captured" || gateway.status === "authorized");
+  if (!confirmed) throw errorMessage(400, "Payment not confirmed by the gateway");
+
+  const applied = await recordPaymentSuccess(db, payment, input.razorpay_payment_id, {
+    razorpaySignature: input.razorpay_signature,
+    gatewayResponse: JSON.stringify(gateway),
+  });
+  if (applied) return { ...verified, payment_status: "success" as const };
+  // Someone else changed the order between our read and the batch (a concurrent verify, webhook or cancel).
+  const [latestOrder, latestPayment] = await Promise.all([
+    db.query.orders.findFirst({ where: eq(orders.id, order.id) }),
+    db.query.payments.findFirst({ where: eq(payments.id, payment.id) }),
+  ]);
+  if (latestOrder && latestPayment && isRecorded(latestPayment, input.razorpay_payment_id)) {
+    return { ...verified, payment_status: latestOrder.paymentStatus };
+  }
+  assertNotPaidOrCancelled(latestOrder ?? order, latestPayment ?? payment);
+  throw errorMessage(400, "Payment could not be recorded");
+}
+
+/** This very payment was already recorded as successful (and maybe refunded since). */
+function isRecorded(payment: Payment, razorpayPaymentId: string) {
+  return payment.razorpayPaymentId === razorpayPaymentId && (payment.status === "success" || payment.status === "refunded");
+}
+
+function assertNotPaidOrCancelled(order: Order, payment: Payment) {
+  if (order.paymentStatus === "success" || order.paymentStatus === "refunded" || payment.status === "success")
+    throw errorMessage(400, "Order already paid");
+  if (order.status === "cancelled") throw errorMessage(400, "Cannot pay for cancelled order");
+}
+
+/**
+ * Marks a payable payment `success` and its order paid, atomically, unless the order was cancelled meanwhile.
+ * Returns false when nothing changed. A payment id already stored on another order is a 400, not a 500.
+ */
+async function recordPaymentSuccess(
+  db: Database,
+  payment: Payment,
+  razorpayPaymentId: string,
+  details: { razorpaySignature: string; gatewayResponse: string },
+): Promise<boolean> {
+  const updatedAt = nowIso();
+  try {
+    const [paid] = await db.batch([
+      db
+        .update(payments)
+        .set({ status: "success", razorpayPaymentId, ...details, updatedAt })
+        .where(
+          and(
+            eq(payments.id, payment.id),
+            inArray(payments.status, PAYABLE_PAYMENT),
+            sql`exists (select 1 from ${orders} where ${orders.id} = ${payment.orderId} and ${orders.status} != 'cancelled')`,
+          ),
+        )
+        .returning({ id: payments.id }),
+      markOrderPaid(db, eq(orders.id, payment.orderId), { excludeCancelled: true }),
+    ]);
+    return paid.length === 1;
+  } catch (err) {
+    if (isUniqueViolation(err, "razorpay_payment_id")) throw errorMessage(400, "Payment already recorded for another order");
+    throw err;
+  }
+}
+
+/**
+ * The order half of a successful payment: payment_status `success`, and status `paid` if it was still awaiting
+ * payment. Only from pending|failed payment status, so a refunded or already-paid order is left alone.
+ */
+export function markOrderPaid(db: Database, which: SQL, { excludeCancelled }: { excludeCancelled: boolean }) {
+  return db
+    .update(orders)
+    .set({
+      paymentStatus: "success",
+      status: sql`case when ${orders.status} in ${AWAITING_PAYMENT} then 'paid' else ${orders.status} end`,
+      updatedAt: nowIso(),
+    })
+    .where(
+      and(which, inArray(orders.paymentStatus, ["pending", "failed"]), excludeCancelled ? ne(orders.status, "cancelled") : undefined),
+    );
+}
 
 /**
  * Refunds the order's captured payment through Razorpay and marks it `refunded`, if it was paid. Called by the
- * orders feature when a paid order is cancelled. Safe to call twice. Filled in by the payments feature.
+ * orders feature when a paid order is cancelled, and by the webhook when a payment lands on a cancelled order.
+ * Safe to call twice: a refunded payment is skipped, and Razorpay's idempotency key makes a retried call (after a
+ * crash between Razorpay and our write) return the first refund instead of a second one. A gateway failure is a
+ * 502 (ApiError) and changes nothing, so the caller can retry.
  */
-export async function refundOrderPayment(_env: Env, _db: Database, _orderId: number): Promise<void> {}
+export async function refundOrderPayment(env: Env, db: Database, orderId: number): Promise<void> {
+  const payment = await db.query.payments.findFirst({ where: eq(payments.orderId, orderId) });
+  if (payment?.status !== "success" || !payment.razorpayPaymentId) return;
+  // Razorpay wants idempotency keys of at least 10 characters; zero-padding keeps `refund-<orderId>` readable.
+  const idempotencyKey = `refund-${String(orderId).padStart(10, "0")}`;
+  const refund = await razorpayClient(env).refund(payment.razorpayPaymentId, idempotencyKey, { order_id: String(orderId) });
+  await db.batch([
+    db
+      .update(payments)
+      .set({ status: "refunded", razorpayRefundId: refund.id, updatedAt: nowIso() })
+      .where(and(eq(payments.id, payment.id), eq(payments.status, "success"))),
+    db
+      .update(orders)
+      .set({ paymentStatus: "refunded", updatedAt: nowIso() })
+      .where(and(eq(orders.id, orderId), eq(orders.paymentStatus, "success"))),
+  ]);
+}

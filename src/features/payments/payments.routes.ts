@@ -1,0 +1,53 @@
+import { createRoute } from "@hono/zod-openapi";
+import { bearerSecurity, errorResponses, gatewayResponses, json, jsonBody } from "../../lib/openapi";
+import { requireUser } from "../../middleware/auth";
+import { InitiateBody, InitiateResponse, VerifyBody, VerifyResponse, WebhookAck, WebhookHeaders } from "./payments.schemas";
+
+const tags = ["Payments"];
+const { 400: badRequest, 401: unauthorized, 404: notFound } = errorResponses;
+const authed = { security: bearerSecurity, middleware: requireUser };
+
+export const initiateRoute = createRoute({
+  method: "post",
+  path: "/initiate/",
+  tags,
+  summary: "Start paying one of the caller's orders: creates (or reuses) its Razorpay order",
+  ...authed,
+  request: jsonBody(InitiateBody),
+  responses: { 200: json(InitiateResponse, "Razorpay order to open Checkout with"), 400: badRequest, 401: unauthorized, ...gatewayResponses },
+});
+
+export const verifyRoute = createRoute({
+  method: "post",
+  path: "/verify/",
+  tags,
+  summary: "Confirm a Checkout payment with its signature; marks the order paid (safe to repeat)",
+  ...authed,
+  request: jsonBody(VerifyBody),
+  responses: {
+    200: json(VerifyResponse, "Payment recorded"),
+    400: badRequest,
+    401: unauthorized,
+    404: notFound,
+    ...gatewayResponses,
+  },
+});
+
+/**
+ * Razorpay calls this, so no token. The body is declared by reference only: a zod schema here would make the
+ * validator parse it, and the signature must be checked over the exact bytes before anything reads them as JSON.
+ */
+export const webhookRoute = createRoute({
+  method: "post",
+  path: "/webhook/",
+  tags,
+  summary: "Razorpay webhook: payment.captured, order.paid, payment.failed, refund.processed (each event applied once)",
+  request: {
+    headers: WebhookHeaders,
+    body: {
+      required: true,
+      content: { "application/json": { schema: { $ref: "#/components/schemas/RazorpayWebhookEvent" } } },
+    },
+  },
+  responses: { 200: json(WebhookAck, "Applied, or ignored (duplicate or unhandled event)"), 400: badRequest, ...gatewayResponses },
+});
