@@ -1,0 +1,68 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { bearerSecurity, errorResponses, IdParam, jsonBody } from "../../lib/openapi";
+import { AddToCartBody, CartSchema, GuestCartCookies, GuestCartHeaders, UpdateCartItemBody } from "./cart.schemas";
+
+const tags = ["Cart"];
+const { 400: badRequest, 401: unauthorized, 404: notFound } = errorResponses;
+// Public routes: a bearer token selects the user's cart; without one, the anonymous cart is used.
+const security = [...bearerSecurity, {}];
+const guestCart = { headers: GuestCartHeaders, cookies: GuestCartCookies };
+
+const cartResponse = (description: string) => ({
+  description,
+  content: { "application/json": { schema: CartSchema } },
+  headers: z.object({
+    "X-Cart-Id": z.string().optional().openapi({ description: "The anonymous cart's id, once it has been saved" }),
+    "Set-Cookie": z.string().optional().openapi({ description: "`cart_id` (HttpOnly, Secure, SameSite=Lax), whenever the anonymous cart is saved" }),
+  }),
+});
+
+export const getCartRoute = createRoute({
+  method: "get",
+  path: "/",
+  tags,
+  summary: "The caller's cart (the user's, or the anonymous one); prices and stock as the catalogue shows them now",
+  security,
+  request: guestCart,
+  responses: { 200: cartResponse("The cart"), 401: unauthorized },
+});
+
+export const addToCartRoute = createRoute({
+  method: "post",
+  path: "/add/",
+  tags,
+  summary: "Add a product; a product already in the cart gets the sum of the quantities",
+  security,
+  request: { ...guestCart, ...jsonBody(AddToCartBody) },
+  responses: { 200: cartResponse("The updated cart"), 400: badRequest, 401: unauthorized },
+});
+
+export const updateCartItemRoute = createRoute({
+  method: "patch",
+  path: "/items/{id}/",
+  tags,
+  summary: "Replace the quantity of one of the cart's items",
+  security,
+  request: { ...guestCart, params: IdParam, ...jsonBody(UpdateCartItemBody) },
+  responses: { 200: cartResponse("The updated cart"), 400: badRequest, 401: unauthorized, 404: notFound },
+});
+
+export const removeCartItemRoute = createRoute({
+  method: "delete",
+  path: "/items/{id}/",
+  tags,
+  summary: "Remove one of the cart's items",
+  security,
+  request: { ...guestCart, params: IdParam },
+  responses: { 200: cartResponse("The updated cart"), 401: unauthorized, 404: notFound },
+});
+
+export const clearCartRoute = createRoute({
+  method: "delete",
+  path: "/clear/",
+  tags,
+  summary: "Remove every item; the cart itself stays",
+  security,
+  request: guestCart,
+  responses: { 200: cartResponse("The empty cart"), 401: unauthorized },
+});

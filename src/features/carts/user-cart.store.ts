@@ -1,0 +1,127 @@
+/**
+ * User carts in D1: one `carts` row per user (unique user_id), one `cart_items` row per product (unique
+ * cart_id + product_id). Every write is an upsert or a guarded statement, so concurrent first requests never make
+ * two carts and concurrent adds of one product never hit the unique index. Orders read and clear these tables
+ * directly, so their shape is part of the contract between features.
+ */
+import { and, eq, sql, type SQL } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import type { Database } from "../../db/client";
+import { cartItems, carts, categories, products } from "../../db/schema";
+import { nowIso } from "../../lib/time";
+import { productListColumns } from "../catalog/products.view";
+import type { CartStore, CartView } from "./cart.store";
+
+/** The id of the user's cart, or null when the user has none yet. */
+export async function getUserCartId(db: Database, userId: number): Promise<number | null> {
+  const row = await db.select({ id: carts.id }).from(carts).where(eq(carts.userId, userId)).get();
+  return row?.id ?? null;
+}
+
+/** A line to merge in: `quantity` is added to the user's line, which then never exceeds `cap`. */
+export interface MergeLine {
+  productId: number;
+  quantity: number;
+  cap: number;
+}
+
+/**
+ * Adds lines to the user's cart in one atomic batch. Each line becomes min(existing + quantity, cap), computed
+ * in SQL against the row as it is at write time; a line already above the cap is left alone, never reduced.
+ */
+export async function mergeIntoUserCart(db: Database, userId: number, lines: readonly MergeLine[]): Promise<void> {
+  if (lines.length === 0) return;
+  const upserts = lines.map((line) =>
+    db
+      .insert(cartItems)
+      .values({ cartId: cartIdOf(userId), productId: line.productId, quantity: Math.min(line.quantity, line.cap) })
+      .onConflictDoUpdate({
+        target: [cartItems.cartId, cartItems.productId],
+        set: { quantity: sql`max(${cartItems.quantity}, min(${cartItems.quantity} + excluded.quantity, ${line.cap}))` },
+      }),
+  );
+  await db.batch([ensureCart(db, userId), ...upserts, touch(db, userId)]);
+}
+
+export function userCartStore(db: Database, userId: number): CartStore {
+  const ownItem = (itemId: number) => and(eq(cartItems.id, itemId), eq(cartItems.cartId, cartIdOf(userId)));
+
+  const readView = async (): Promise<CartView | null> => {
+    // Not a db.batch: Drizzle maps batched rows by column name, which mixes up the joined tables' `id` and `name`.
+    const [cart, lines] = await Promise.all([
+      db.select().from(carts).where(eq(carts.userId, userId)).get(),
+      db
+        .select({ id: cartItems.id, quantity: cartItems.quantity, addedAt: cartItems.addedAt, product: productListColumns })
+        .from(cartItems)
+        .innerJoin(products, eq(products.id, cartItems.productId))
+        .innerJoin(categories, eq(categories.id, products.categoryId))
+        .where(eq(cartItems.cartId, cartIdOf(userId)))
+        .orderBy(cartItems.id),
+    ]);
+    return cart ? { id: cart.id, lines, createdAt: cart.createdAt, updatedAt: cart.updatedAt } : null;
+  };
+
+  return {
+    async view() {
+      const existing = await readView();
+      if (existing) return existing;
+      // Every user has a cart from the first look on, as in the original.
+      await ensureCart(db, userId);
+      return (await readView())!;
+    },
+    async quantityOf(productId) {
+      const row = await db
+        .select({ quantity: cartItems.quantity })
+        .from(cartItems)
+        .where(and(eq(cartItems.cartId, cartIdOf(userId)), eq(cartItems.productId, productId)))
+        .get();
+      return row?.quantity ?? 0;
+    },
+    async add(productId, qty, cap) {
+      // The WHERE re-checks the cap against the row as it is now, so two concurrent adds cannot both pass it.
+      const [, added] = await db.batch([
+        ensureCart(db, userId),
+        db
+          .insert(cartItems)
+          .values({ cartId: cartIdOf(userId), productId, quantity: qty })
+          .onConflictDoUpdate({
+            target: [cartItems.cartId, cartItems.productId],
+            set: { quantity: sql`${cartItems.quantity} + excluded.quantity` },
+            setWhere: sql`${cartItems.quantity} + excluded.quantity <= ${cap}`,
+          })
+          .returning({ id: cartItems.id }),
+        touch(db, userId),
+      ]);
+      return added.length > 0;
+    },
+    async productOfItem(itemId) {
+      const row = await db.select({ productId: cartItems.productId }).from(cartItems).where(ownItem(itemId)).get();
+      return row?.productId ?? null;
+    },
+    async setQuantity(itemId, qty) {
+      const updated = await db.update(cartItems).set({ quantity: qty }).where(ownItem(itemId)).returning({ id: cartItems.id });
+      if (updated.length > 0) await touch(db, userId);
+      return updated.length > 0;
+    },
+    async remove(itemId) {
+      const removed = await db.delete(cartItems).where(ownItem(itemId)).returning({ id: cartItems.id });
+      if (removed.length > 0) await touch(db, userId);
+      return removed.length > 0;
+    },
+    async clear() {
+      await db.batch([
+        db.delete(cartItems).where(eq(cartItems.cartId, cartIdOf(userId))),
+        touch(db, userId),
+      ]);
+    },
+  };
+}
+
+/** The user's cart id as a subquery, so a statement needs no earlier round trip to learn it. */
+const cartIdOf = (userId: number): SQL => sql`(select ${carts.id} from ${carts} where ${carts.userId} = ${userId})`;
+
+/** Creates the user's cart unless it exists; safe against concurrent first requests (unique user_id). */
+const ensureCart = (db: Database, userId: number) => db.insert(carts).values({ userId }).onConflictDoNothing({ target: carts.userId });
+
+const touch = (db: Database, userId: number): BatchItem<"sqlite"> =>
+  db.update(carts).set({ updatedAt: nowIso() }).where(eq(carts.userId, userId));
