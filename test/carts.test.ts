@@ -18,10 +18,10 @@ async function insertProduct(opts: { pricePaise?: number; stock?: number; isActi
   return product!.id;
 }
 
-type Headers = Record<string, string>;
+type HeaderMap = Record<string, string>;
 
 /** The `cart_id` cookie pair from a response, to send back as a browser would. */
-function cartCookie(res: { headers: globalThis.Headers }): string {
+function cartCookie(res: { headers: Headers }): string {
   const cookie = res.headers.getSetCookie().find((c) => c.startsWith("cart_id="));
   if (!cookie) throw new Error("no cart_id cookie set");
   return cookie.split(";")[0];
@@ -32,7 +32,7 @@ async function guestCartWith(productId: number, quantity = 1) {
   const res = await api("POST", "/api/cart/add/", { body: { product_id: productId, quantity } });
   expect(res.status).toBe(200);
   const id = res.headers.get("x-cart-id")!;
-  return { id, res, byHeader: { "X-Cart-Id": id } as Headers, byCookie: { Cookie: cartCookie(res) } as Headers };
+  return { id, res, byHeader: { "X-Cart-Id": id } as HeaderMap, byCookie: { Cookie: cartCookie(res) } as HeaderMap };
 }
 
 const linesOf = (cart: { items: Array<{ product: { id: number }; quantity: number }> }) =>
@@ -118,7 +118,7 @@ describe("anonymous cart", () => {
     const productId = await insertProduct();
     const forged = ["not-a-cart", "A".repeat(32), "0".repeat(32), `${"f".repeat(32)}; drop`, "../../etc"];
     for (const id of forged) {
-      const ways: Headers[] = [{ "X-Cart-Id": id }, { Cookie: `cart_id=${encodeURIComponent(id)}` }];
+      const ways: HeaderMap[] = [{ "X-Cart-Id": id }, { Cookie: `cart_id=${encodeURIComponent(id)}` }];
       for (const headers of ways) {
         const res = await api("GET", "/api/cart/", { headers });
         expect(res.status).toBe(200);
@@ -422,6 +422,8 @@ describe("merge on register and login", () => {
 
     const res = await login(user.username, user.password, guest.byHeader);
     expect(res.status).toBe(200);
+    // The browser's cookie for the merged cart is cleared.
+    expect(res.headers.getSetCookie().find((c) => c.startsWith("cart_id="))).toMatch(/^cart_id=;.*Max-Age=0/);
     expect(await userCartLines(user.access)).toEqual([[capped, 4], [fresh, 5]]);
     expect(await env.CARTS.get(guest.id)).toBeNull();
 
@@ -448,7 +450,7 @@ describe("merge on register and login", () => {
     const productId = await insertProduct();
     const user = await registerUser("merge");
     await api("POST", "/api/cart/add/", { token: user.access, body: { product_id: productId } });
-    const ways: Headers[] = [{}, { "X-Cart-Id": "f".repeat(32) }, { Cookie: "cart_id=garbage" }];
+    const ways: HeaderMap[] = [{}, { "X-Cart-Id": "f".repeat(32) }, { Cookie: "cart_id=garbage" }];
     for (const headers of ways) {
       expect((await login(user.username, user.password, headers)).status).toBe(200);
     }
