@@ -16,28 +16,36 @@ const RECENT_ORDERS = 10;
 const DAY_MS = 86_400_000;
 
 const paid = eq(orders.paymentStatus, "success");
-const sumPaise = (column: typeof orders.totalPaise | typeof orderItems.subtotalPaise) =>
-  sql<number>`coalesce(sum(${column}), 0)`.mapWith(Number);
+const revenuePaise = sql<number>`coalesce(sum(${orders.totalPaise}), 0)`.mapWith(Number);
 
 /** The whole dashboard in one D1 batch: one round trip, seven aggregate or indexed queries. */
 export async function loadDashboard(db: Database): Promise<Dashboard> {
-  const unitsSold = sql<number>`sum(${orderItems.quantity})`.mapWith(Number);
+  // Units per product over paid orders only (the original counted cancelled and unpaid ones too, original-api §7.29);
+  // ties go to the lower product id. Names are joined for the 10 winners only, not for every order line.
+  const bestSellers = db
+    .select({
+      productId: orderItems.productId,
+      unitsSold: sql<number>`sum(${orderItems.quantity})`.as("units_sold"),
+      paise: sql<number>`sum(${orderItems.subtotalPaise})`.as("revenue_paise"),
+    })
+    .from(orderItems)
+    .innerJoin(orders, eq(orders.id, orderItems.orderId))
+    .where(paid)
+    .groupBy(orderItems.productId)
+    .orderBy(desc(sql`units_sold`), asc(orderItems.productId))
+    .limit(TOP_PRODUCTS)
+    .as("best_sellers");
   const [[revenue], byStatus, topProducts, lowStock, recentOrders, [productCount], [categoryCount]] = await db.batch([
-    db.select({ paise: sumPaise(orders.totalPaise) }).from(orders).where(paid),
+    db.select({ paise: revenuePaise }).from(orders).where(paid),
     db.select({ status: orders.status, count: count() }).from(orders).groupBy(orders.status).orderBy(asc(orders.status)),
-    // The original counted every order item, cancelled and unpaid ones too (original-api §7.29); only paid sales count.
     db
-      .select({ id: orderItems.productId, name: products.name, unitsSold, paise: sumPaise(orderItems.subtotalPaise) })
-      .from(orderItems)
-      .innerJoin(orders, eq(orders.id, orderItems.orderId))
-      .innerJoin(products, eq(products.id, orderItems.productId))
-      .where(paid)
-      .groupBy(orderItems.productId, products.name)
-      .orderBy(desc(unitsSold), asc(orderItems.productId))
-      .limit(TOP_PRODUCTS),
+      .select({ id: bestSellers.productId, name: products.name, unitsSold: bestSellers.unitsSold, paise: bestSellers.paise })
+      .from(bestSellers)
+      .innerJoin(products, eq(products.id, bestSellers.productId))
+      .orderBy(desc(bestSellers.unitsSold), asc(bestSellers.productId)),
     // `stock` is the D1 projection of each product's inventory object: one query instead of one RPC per product.
+    // The category name is aliased: in a batch drizzle maps D1 rows by column name, so two `name`s would collide.
     db
-      // Aliased: inside a batch, drizzle maps D1 rows by column name, so two `name` columns would collide.
       .select({ id: products.id, name: products.name, stock: products.stock, categoryName: sql<string>`${categories.name}`.as("category_name") })
       .from(products)
       .innerJoin(categories, eq(categories.id, products.categoryId))
@@ -87,8 +95,8 @@ export async function loadSalesReport(db: Database, days: number, now: Date): Pr
   const inWindow = and(paid, gte(orders.createdAt, new Date(now.getTime() - days * DAY_MS).toISOString()));
   const day = sql<string>`substr(${orders.createdAt}, 1, 10)`;
   const [[totals], daily] = await db.batch([
-    db.select({ count: count(), paise: sumPaise(orders.totalPaise) }).from(orders).where(inWindow),
-    db.select({ day, count: count(), paise: sumPaise(orders.totalPaise) }).from(orders).where(inWindow).groupBy(day).orderBy(asc(day)),
+    db.select({ count: count(), paise: revenuePaise }).from(orders).where(inWindow),
+    db.select({ day, count: count(), paise: revenuePaise }).from(orders).where(inWindow).groupBy(day).orderBy(asc(day)),
   ]);
   return {
     period_days: days,
