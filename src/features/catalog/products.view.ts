@@ -2,7 +2,7 @@
  * The ProductList shape (used by the catalogue, carts, orders and analytics) and the one query that loads it by id.
  */
 import { z } from "@hono/zod-openapi";
-import { eq, inArray } from "drizzle-orm";
+import { eq, inArray, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { categories, products } from "../../db/schema";
 import { formatMoney, money } from "../../lib/money";
@@ -44,7 +44,9 @@ export const productListColumns = {
   stock: products.stock,
   imageUrl: products.imageUrl,
   isActive: products.isActive,
-  categoryName: categories.name,
+  // Aliased: inside db.batch() Drizzle maps D1 rows by column name, and an unaliased categories.name would
+  // overwrite products.name.
+  categoryName: sql<string>`${categories.name}`.as("category_name"),
   createdAt: products.createdAt,
 };
 
