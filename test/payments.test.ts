@@ -32,6 +32,8 @@ function fakeRazorpay() {
     calls: [] as RazorpayCall[],
     payments: new Map<string, { order_id: string; amount: number; status: string }>(),
     failWith: undefined as undefined | (() => Response),
+    /** Runs while Razorpay is creating an order: lets a test slip in a concurrent writer. */
+    onCreateOrder: undefined as undefined | (() => Promise<unknown>),
     /** A Checkout payment on a Razorpay order, with the signature Checkout would hand the client. */
     async pay(razorpayOrderId: string, amount: number, status = "captured") {
       const paymentId = unique("pay_");
@@ -48,6 +50,7 @@ function fakeRazorpay() {
     if (fake.failWith) return fake.failWith();
     const paymentMatch = /^\/v1\/payments\/([^/]+)(\/refund)?$/.exec(url.pathname);
     if (req.method === "POST" && url.pathname === "/v1/orders") {
+      await fake.onCreateOrder?.();
       return Response.json({ id: unique("order_"), entity: "order", amount: body.amount, currency: body.currency, receipt: body.receipt, status: "created" });
     }
     const payment = paymentMatch && fake.payments.get(paymentMatch[1]);
@@ -146,6 +149,39 @@ describe("POST /api/payments/initiate/", () => {
     expect(await orderState(order.id)).toEqual({ status: "payment_failed", payment_status: "failed" });
     expect(await initiate(user, order.id)).toBe(razorpayOrderId);
     expect(fake.calls).toHaveLength(1);
+  });
+
+  it("creates a new Razorpay order when the order's amount changed since the last one", async () => {
+    const fake = fakeRazorpay();
+    const { user, order, razorpayOrderId } = await initiatedOrder(50_000);
+    await env.DB.prepare("UPDATE orders SET total_paise = 60000 WHERE id = ?").bind(order.id).run();
+    const replacement = await initiate(user, order.id);
+    expect(replacement).not.toBe(razorpayOrderId);
+    expect(fake.calls.map((c) => c.body?.amount)).toEqual([50_000, 60_000]);
+    expect(await paymentRow(order.id)).toMatchObject({ razorpay_order_id: replacement, amount_paise: 60_000, status: "initiated" });
+  });
+
+  it("keeps the Razorpay order stored by a concurrent click instead of overwriting it", async () => {
+    const fake = fakeRazorpay();
+    const user = await registerUser("payer");
+    const order = await insertOrder(user, 10_000);
+    fake.onCreateOrder = () =>
+      env.DB.prepare("INSERT INTO payments (order_id, razorpay_order_id, amount_paise) VALUES (?, 'order_first_click', 10000)").bind(order.id).run();
+    expect(await initiate(user, order.id)).toBe("order_first_click");
+    expect(await paymentRow(order.id)).toMatchObject({ razorpay_order_id: "order_first_click", status: "initiated" });
+  });
+
+  it("never overwrites a payment that succeeded while its Razorpay order was being created", async () => {
+    const fake = fakeRazorpay();
+    const user = await registerUser("payer");
+    const order = await insertOrder(user, 10_000);
+    fake.onCreateOrder = () =>
+      env.DB.prepare("INSERT INTO payments (order_id, razorpay_order_id, razorpay_payment_id, amount_paise, status) VALUES (?, 'order_paid_meanwhile', 'pay_meanwhile', 5000, 'success')")
+        .bind(order.id)
+        .run();
+    const res = await api("POST", "/api/payments/initiate/", { token: user.access, body: { order_id: order.id } });
+    expect(res).toMatchObject({ status: 400, body: { order_id: ["Order already paid"] } });
+    expect(await paymentRow(order.id)).toMatchObject({ razorpay_order_id: "order_paid_meanwhile", status: "success" });
   });
 
   it("refuses someone else's order, an unknown order, a paid order and a cancelled order", async () => {
@@ -508,6 +544,34 @@ describe("POST /api/payments/webhook/", () => {
       expect(res, JSON.stringify(body)).toMatchObject({ status: 200, body: { status: "ok" } });
     }
     expect(await orderState(order.id)).toEqual({ status: "pending", payment_status: "pending" });
+  });
+
+  it("settles on paid when verify and the capture webhook race, and concurrent redeliveries apply once", async () => {
+    const fake = fakeRazorpay();
+    const { user, order, razorpayOrderId } = await initiatedOrder();
+    const { paymentId, signature } = await fake.pay(razorpayOrderId, 50_000);
+    const event = paymentEvent("payment.captured", razorpayOrderId, paymentId, 50_000);
+    const results = await Promise.all([
+      verify(user, { razorpay_order_id: razorpayOrderId, razorpay_payment_id: paymentId, razorpay_signature: signature, order_id: order.id }),
+      ...Array.from({ length: 4 }, () => webhook(event, { eventId: "evt_concurrent" })),
+      webhook(paymentEvent("payment.failed", razorpayOrderId, "pay_other_attempt", 50_000)),
+    ]);
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    expect(await orderState(order.id)).toEqual({ status: "paid", payment_status: "success" });
+    expect(await paymentRow(order.id)).toMatchObject({ status: "success", razorpay_payment_id: paymentId });
+    const events = await env.DB.prepare("SELECT count(*) AS n FROM webhook_events WHERE id = 'evt_concurrent'").first();
+    expect(events).toEqual({ n: 1 });
+  });
+
+  it("answers 503 when no webhook secret is configured", async () => {
+    const raw = JSON.stringify(paymentEvent("payment.captured", "order_x", "pay_x", 100));
+    const res = await createApp().request(
+      "https://shop.test/api/payments/webhook/",
+      { method: "POST", headers: { "X-Razorpay-Signature": "a".repeat(64), "Content-Type": "application/json" }, body: raw },
+      { ...env, RAZORPAY_WEBHOOK_SECRET: "" },
+    );
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ error: "Payments are not configured" });
   });
 
   it("accepts events for unknown Razorpay orders without changing anything", async () => {
