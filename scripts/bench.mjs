@@ -1,0 +1,327 @@
+// `npm run bench`: the load benchmark of issue #8. Not a test; never part of `npm test`.
+//
+// For each catalogue scale (1,000 and 100,000 products) it starts the Worker with `wrangler dev` on a free loopback
+// port over a fresh temporary persist dir (migrations applied, seeded with `npm run seed`), drives load from this
+// process with autocannon, and stops everything it started. Prints a Markdown table and writes bench/results.json and
+// bench/results.md. See docs/bench.md.
+//
+// Knobs (environment): BENCH_SCALES=1000,100000  BENCH_CONNECTIONS=50  BENCH_DURATION=6 (s per case)
+// BENCH_WARMUP=1 (s)  BENCH_STORM_USERS=1000  BENCH_STORM_STOCK=100  BENCH_ORDER_USERS=400  BENCH_SEED_ORDERS=500
+import { pbkdf2Sync, randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, totalmem, loadavg } from "node:os";
+import { join } from "node:path";
+import { api, CONNECTIONS, DURATION_S, measure, pool, WARMUP_S } from "./bench/load.mjs";
+import { renderMarkdown } from "./bench/report.mjs";
+import { seed } from "./bench/seed.mjs";
+import { d1Execute, ensureDevVars, freshState, killAllSync, removeState, ROOT, startWorker, stopChild } from "./bench/worker.mjs";
+
+const SCALES = (process.env.BENCH_SCALES ?? "1000,100000").split(",").map(Number).filter((n) => n > 0);
+const STORM_USERS = Number(process.env.BENCH_STORM_USERS ?? 1000);
+const STORM_STOCK = Number(process.env.BENCH_STORM_STOCK ?? 100);
+const ORDER_USERS = Math.min(Number(process.env.BENCH_ORDER_USERS ?? 400), STORM_USERS);
+const SEED_ORDERS = Number(process.env.BENCH_SEED_ORDERS ?? 500);
+const REGISTER_CONCURRENCY = 8;
+const TIME_LIMIT_MS = Number(process.env.BENCH_TIME_LIMIT_S ?? 900) * 1000;
+
+const ADMIN = { username: "bench_admin", email: "bench_admin@example.com", password: "Bench-Admin-Passw0rd!" };
+const USER_PASSWORD = "Quiet-Harbour-7391!";
+
+const startedAt = Date.now();
+const log = (msg) => console.log(`[bench ${((Date.now() - startedAt) / 1000).toFixed(0).padStart(4)}s] ${msg}`);
+
+// ---- cleanup: whatever happens, the wrangler process groups go away ----
+let tempDirs = [];
+process.on("exit", () => {
+  killAllSync();
+  for (const dir of tempDirs) removeState(dir);
+});
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+  process.on(signal, () => {
+    console.error(`\nbench: ${signal}, stopping the Worker`);
+    process.exit(130);
+  });
+}
+const watchdog = setTimeout(() => {
+  console.error(`bench: time limit of ${TIME_LIMIT_MS / 1000} s reached, stopping`);
+  process.exit(2);
+}, TIME_LIMIT_MS);
+watchdog.unref();
+
+// ---- setup helpers ----
+
+/** A staff user straight into D1 (same hash format as scripts/create-admin.mjs), before the Worker starts. */
+async function insertAdmin(dir) {
+  const salt = randomBytes(16);
+  const hash = pbkdf2Sync(ADMIN.password, salt, 100_000, 32, "sha256");
+  const stored = `pbkdf2_sha256$100000$${salt.toString("base64")}$${hash.toString("base64")}`;
+  await d1Execute(dir, ["--command", `INSERT INTO users (username, email, password_hash, is_staff) VALUES ('${ADMIN.username}', '${ADMIN.email}', '${stored}', 1)`]);
+}
+
+async function login(base, username, password) {
+  return (await api(base, "/api/auth/login/", { method: "POST", body: { username, password } })).data.access;
+}
+
+/** Registers `count` users through the API (PBKDF2 per user, so bounded concurrency); returns their access tokens. */
+async function registerUsers(base, count, prefix) {
+  const ids = Array.from({ length: count }, (_, i) => i);
+  return pool(ids, REGISTER_CONCURRENCY, async (i) => {
+    const username = `${prefix}${i}`;
+    const { data } = await api(base, "/api/auth/register/", {
+      method: "POST",
+      body: { username, email: `${username}@example.com`, password: USER_PASSWORD, password2: USER_PASSWORD, first_name: "Bench", last_name: `User${i}` },
+    });
+    return data.tokens.access;
+  });
+}
+
+const addToCart = (base, token, productId, quantity = 1) => api(base, "/api/cart/add/", { method: "POST", token, body: { product_id: productId, quantity } });
+
+/** Ids and words from the catalogue as the API shows it (so the cases use whatever the seeder produced). */
+async function sampleCatalogue(base) {
+  const ids = new Set();
+  const words = new Map();
+  for (const query of ["page_size=100", "page_size=100&ordering=price", "page_size=100&ordering=name"]) {
+    const { data } = await api(base, `/api/products/?${query}`);
+    for (const p of data.results) {
+      ids.add(p.id);
+      const { data: detail } = ids.size <= 60 ? await api(base, `/api/products/${p.id}/`) : { data: { description: "" } };
+      for (const w of `${p.name} ${detail.description ?? ""}`.toLowerCase().match(/[a-z]{4,}/g) ?? []) words.set(w, (words.get(w) ?? 0) + 1);
+    }
+  }
+  return { ids: [...ids], words: [...words.entries()].sort((a, b) => b[1] - a[1]).map(([w]) => w) };
+}
+
+/** The most and least frequent words (by the API's own search count) among candidate words. */
+async function pickSearchWords(base, candidates) {
+  const pick = [...new Set([...candidates.slice(0, 15), ...candidates.slice(-25)])];
+  const counts = [];
+  for (const word of pick) {
+    const { data } = await api(base, `/api/products/?search=${encodeURIComponent(word)}&page_size=1`);
+    if (data.count > 0) counts.push({ word, count: data.count });
+  }
+  counts.sort((a, b) => b.count - a.count);
+  return { common: counts[0].word, rare: counts[counts.length - 1].word };
+}
+
+const searchCount = async (base, word) => (await api(base, `/api/products/?search=${encodeURIComponent(word)}&page_size=1`)).data.count;
+
+/** autocannon request list that sends each request with the next token of `tokens` (one distinct user each). */
+function rotatingTokens(tokens, { method = "GET", path, body }) {
+  let next = 0;
+  return [
+    {
+      method,
+      path,
+      body,
+      headers: body ? { "content-type": "application/json" } : {},
+      setupRequest: (req) => {
+        req.headers = { ...req.headers, authorization: `Bearer ${tokens[next++ % tokens.length]}` };
+        return req;
+      },
+    },
+  ];
+}
+
+function rotatingPaths(paths) {
+  let next = 0;
+  return [
+    {
+      method: "GET",
+      setupRequest: (req) => {
+        req.path = paths[next++ % paths.length];
+        return req;
+      },
+    },
+  ];
+}
+
+// ---- one scale ----
+
+async function runScale(products, { full, words }) {
+  const label = `${products}`;
+  const rows = [];
+  const notes = [];
+  log(`scale ${products}: fresh state, migrations`);
+  const dir = await freshState(label);
+  tempDirs.push(dir);
+  const seeded = await seed(dir, { products, orders: full ? SEED_ORDERS : 0 });
+  log(`scale ${products}: seeded with ${seeded.seeder} in ${seeded.seconds.toFixed(1)} s`);
+  if (full) await insertAdmin(dir);
+
+  const worker = await startWorker(dir);
+  const { base } = worker;
+  log(`scale ${products}: wrangler dev up at ${base}`);
+  try {
+    const add = (row) => {
+      rows.push({ scale: products, ...row });
+      log(`  ${row.name}: ${row.rps} req/s, p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms, non-2xx ${row.non2xx}, errors ${row.errors}`);
+    };
+
+    add(await measure("GET /health (baseline)", base, { path: "/health" }));
+
+    const sample = await sampleCatalogue(base);
+    if (!words) words = await pickSearchWords(base, sample.words);
+    const commonCount = await searchCount(base, words.common);
+    const rareCount = await searchCount(base, words.rare);
+    notes.push(`search words: common "${words.common}" (${commonCount} matches), rare "${words.rare}" (${rareCount} matches)`);
+    const total = (await api(base, "/api/products/?page_size=1")).data.count;
+    notes.push(`${total} active products listed`);
+
+    add(await measure("GET /api/products/ (page 1)", base, { path: "/api/products/" }));
+    const detailPaths = sample.ids.slice(0, 100).map((id) => `/api/products/${id}/`);
+    add(await measure(`GET /api/products/{id}/ (${detailPaths.length} ids)`, base, { requests: rotatingPaths(detailPaths), warmup: Math.max(WARMUP_S, 2) }));
+    add(await measure(`GET /api/products/?search=${words.common} (common, ${commonCount})`, base, { path: `/api/products/?search=${encodeURIComponent(words.common)}`, extra: { kind: "search_common", matches: commonCount } }));
+    add(await measure(`GET /api/products/?search=${words.rare} (rare, ${rareCount})`, base, { path: `/api/products/?search=${encodeURIComponent(words.rare)}`, extra: { kind: "search_rare", matches: rareCount } }));
+
+    if (full) {
+      add(await measure("GET /api/categories/ (tree)", base, { path: "/api/categories/" }));
+      await fullCases(base, add, notes);
+    }
+  } finally {
+    await worker.stop();
+    removeState(dir);
+    tempDirs = tempDirs.filter((d) => d !== dir);
+  }
+  return { rows, notes, words, seeded };
+}
+
+async function fullCases(base, add, notes) {
+  const adminToken = await login(base, ADMIN.username, ADMIN.password);
+  const { data: categories } = await api(base, "/api/categories/all/");
+  const categoryId = categories[0].id;
+  const createProduct = async (name, stock) =>
+    (await api(base, "/api/products/", { method: "POST", token: adminToken, body: { name, description: "Benchmark product", price: "499.00", stock, category: categoryId } })).data.id;
+
+  // Users: one for the cart read, then the pool for order creation and the storm (registered before any timed phase).
+  const t0 = Date.now();
+  const [cartUser] = await registerUsers(base, 1, "bench_cart_");
+  const tokens = await registerUsers(base, STORM_USERS, "bench_u");
+  const regSeconds = (Date.now() - t0) / 1000;
+  notes.push(`registered ${STORM_USERS + 1} users through POST /api/auth/register/ in ${regSeconds.toFixed(1)} s (${((STORM_USERS + 1) / regSeconds).toFixed(1)}/s, concurrency ${REGISTER_CONCURRENCY})`);
+  log(`  registered ${STORM_USERS + 1} users in ${regSeconds.toFixed(1)} s`);
+
+  // Cart read: a user with two lines.
+  const orderProducts = [];
+  for (let i = 0; i < 10; i++) orderProducts.push(await createProduct(`Bench Order Product ${i}`, 100_000));
+  await addToCart(base, cartUser, orderProducts[0], 2);
+  await addToCart(base, cartUser, orderProducts[1], 1);
+  add(await measure("GET /api/cart/ (authenticated, 2 lines)", base, { path: "/api/cart/", headers: { authorization: `Bearer ${cartUser}` } }));
+
+  // Order creation: ORDER_USERS distinct users, each with one line in the cart, one checkout each.
+  const orderTokens = tokens.slice(0, ORDER_USERS);
+  await pool(orderTokens, 16, (token, i) => addToCart(base, token, orderProducts[i % orderProducts.length], 1));
+  const orderBody = JSON.stringify({ shipping_address: "12 Bench Street, Bengaluru 560001" });
+  const orders = await measure(`POST /api/orders/create_order/ (${ORDER_USERS} distinct users)`, base, {
+    requests: rotatingTokens(orderTokens, { method: "POST", path: "/api/orders/create_order/", body: orderBody }),
+    amount: ORDER_USERS,
+  });
+  orders.created = orders.status_codes["201"] ?? 0;
+  add(orders);
+  if (orders.created !== ORDER_USERS) notes.push(`order creation: only ${orders.created} of ${ORDER_USERS} checkouts answered 201 (${JSON.stringify(orders.status_codes)})`);
+
+  // Storm: STORM_USERS users, one hot product with STORM_STOCK units, every checkout at once.
+  const hot = await createProduct("Bench Hot Product", STORM_STOCK);
+  await pool(tokens, 16, (token) => addToCart(base, token, hot, 1));
+  log(`  storm: ${STORM_USERS} carts hold product ${hot} (stock ${STORM_STOCK}); firing`);
+  const storm = await measure(`checkout storm (${STORM_USERS} concurrent orders, stock ${STORM_STOCK})`, base, {
+    requests: rotatingTokens(tokens, { method: "POST", path: "/api/orders/create_order/", body: orderBody }),
+    connections: STORM_USERS,
+    amount: STORM_USERS,
+  });
+  const successes = storm.status_codes["201"] ?? 0;
+  const { data: hotAfter } = await api(base, `/api/products/${hot}/`);
+  const { data: hotListed } = await api(base, `/api/products/?search=${encodeURIComponent("Bench Hot Product")}`, { token: adminToken });
+  storm.storm = {
+    users: STORM_USERS,
+    stock: STORM_STOCK,
+    successes,
+    rejected_400: storm.status_codes["400"] ?? 0,
+    other: storm.requests - successes - (storm.status_codes["400"] ?? 0),
+    final_stock: hotAfter.stock,
+    final_stock_d1_projection: hotListed.results?.find((p) => p.id === hot)?.stock ?? null,
+    orders_per_s: Math.round((successes / storm.duration_s) * 10) / 10,
+    exact: successes === STORM_STOCK && hotAfter.stock === 0,
+  };
+  add(storm);
+  notes.push(
+    `storm: ${successes} orders created of ${STORM_USERS} (stock ${STORM_STOCK}) -> ${storm.storm.exact ? "exact, no oversell" : "NOT EXACT"}; ` +
+      `final stock ${hotAfter.stock} (D1 projection ${storm.storm.final_stock_d1_projection}); ${storm.storm.rejected_400} x 400, ${storm.storm.other} other; ` +
+      `${storm.storm.orders_per_s} successful orders/s, all ${STORM_USERS} answered in ${storm.duration_s} s`,
+  );
+
+  add(await measure("GET /api/products/analytics/ (admin)", base, { path: "/api/products/analytics/", headers: { authorization: `Bearer ${adminToken}` } }));
+}
+
+// ---- main ----
+
+async function main() {
+  ensureDevVars();
+  const machine = {
+    cores: cpus().length,
+    cpu: cpus()[0]?.model,
+    memory_gb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    loadavg_at_start: loadavg().map((n) => Math.round(n * 100) / 100),
+    date: new Date().toISOString(),
+    tool: "autocannon 9 (in the bench process, sharing the same cores as wrangler dev and its two workerd processes)",
+    connections: CONNECTIONS,
+    duration_s: DURATION_S,
+    warmup_s: WARMUP_S,
+  };
+  log(`${machine.cores} cores, Node ${machine.node}, scales ${SCALES.join(", ")}`);
+  const scales = [];
+  let words = null;
+  for (const [i, products] of SCALES.entries()) {
+    const result = await runScale(products, { full: i === 0, words });
+    words = result.words;
+    scales.push({ products, seeder: result.seeded, notes: result.notes, rows: result.rows });
+  }
+  for (const scale of scales) {
+    const health = scale.rows.find((r) => r.name.startsWith("GET /health"));
+    for (const row of scale.rows) row.fraction_of_health = health?.rps ? Math.round((row.rps / health.rps) * 1000) / 1000 : null;
+  }
+  const results = { machine, scales, targets: evaluateTargets(scales), total_seconds: Math.round((Date.now() - startedAt) / 1000) };
+  const markdown = renderMarkdown(results);
+  mkdirSync(join(ROOT, "bench"), { recursive: true });
+  writeFileSync(join(ROOT, "bench", "results.json"), JSON.stringify(results, null, 2) + "\n");
+  writeFileSync(join(ROOT, "bench", "results.md"), markdown);
+  console.log("\n" + markdown);
+  log("wrote bench/results.json and bench/results.md");
+}
+
+/** The issue's targets, checked against the measured rows. */
+function evaluateTargets(scales) {
+  const targets = [];
+  const catalogue = (name) => /^GET \/api\/(products|categories)\//.test(name) && !name.includes("analytics");
+  for (const scale of scales) {
+    for (const row of scale.rows.filter((r) => catalogue(r.name))) {
+      targets.push({ target: `catalogue read >= 60% of /health @ ${scale.products}`, case: row.name, value: row.fraction_of_health, met: row.fraction_of_health >= 0.6 });
+    }
+  }
+  if (scales.length >= 2) {
+    const small = scales[0];
+    const large = scales[scales.length - 1];
+    for (const kind of ["search_common", "search_rare"]) {
+      const a = small.rows.find((r) => r.kind === kind);
+      const b = large.rows.find((r) => r.kind === kind);
+      if (a && b) {
+        const ratio = Math.round((a.rps / b.rps) * 100) / 100;
+        targets.push({ target: `search @ ${large.products} within 2x of @ ${small.products} (throughput ratio)`, case: kind, value: ratio, met: ratio <= 2 });
+      }
+    }
+  }
+  for (const scale of scales) {
+    const storm = scale.rows.find((r) => r.storm);
+    if (storm) targets.push({ target: "zero oversell in the storm", case: storm.name, value: `${storm.storm.successes} created, final stock ${storm.storm.final_stock}`, met: storm.storm.exact });
+  }
+  return targets;
+}
+
+main()
+  .then(() => process.exit(0))
+  .catch((err) => {
+    console.error(`bench failed: ${err.stack ?? err}`);
+    process.exit(1);
+  });
