@@ -6,7 +6,7 @@ import { refundOrderPayment } from "../src/features/payments/payments.service";
 import { verifyPaymentSignature } from "../src/features/payments/razorpay";
 import { ApiError } from "../src/lib/errors";
 import { hmacSha256Hex } from "../src/lib/crypto";
-import { api, registerUser, type TestUser, unique } from "./helpers";
+import { api, createAdmin, registerUser, type TestUser, unique } from "./helpers";
 
 // The secrets vitest.config.ts gives the Worker.
 const KEY_SECRET = "test_key_secret";
@@ -669,6 +669,34 @@ describe("refundOrderPayment (called by orders when a paid order is cancelled)",
     expect(error).toMatchObject({ status: 502, body: { error: "Payment gateway error: The payment has been fully refunded already" } });
     expect(await paymentRow(order.id)).toMatchObject({ status: "success", razorpay_refund_id: null });
     expect(await orderState(order.id)).toEqual({ status: "paid", payment_status: "success" });
+  });
+});
+
+describe("admin cancelling a paid order (PATCH /api/orders/{id}/update_status/)", () => {
+  async function paidOrder() {
+    const fake = fakeRazorpay();
+    const { user, order, razorpayOrderId } = await initiatedOrder();
+    const { paymentId, signature } = await fake.pay(razorpayOrderId, 50_000);
+    await verify(user, { razorpay_order_id: razorpayOrderId, razorpay_payment_id: paymentId, razorpay_signature: signature, order_id: order.id });
+    return { fake, order, paymentId, admin: await createAdmin() };
+  }
+
+  it("refunds through Razorpay and marks the payment refunded", async () => {
+    const { fake, order, paymentId, admin } = await paidOrder();
+    const res = await api("PATCH", `/api/orders/${order.id}/update_status/`, { token: admin.access, body: { status: "cancelled" } });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toMatchObject({ status: "cancelled", payment_status: "refunded" });
+    expect(await paymentRow(order.id)).toMatchObject({ status: "refunded", razorpay_refund_id: `rfnd_${paymentId}` });
+    expect(fake.calls.filter((c) => c.path.endsWith("/refund"))).toHaveLength(1);
+  });
+
+  it("answers 502 and keeps the order paid when Razorpay refuses the refund", async () => {
+    const { fake, order, admin } = await paidOrder();
+    fake.failWith = () => new Response("", { status: 500 });
+    const res = await api("PATCH", `/api/orders/${order.id}/update_status/`, { token: admin.access, body: { status: "cancelled" } });
+    expect(res).toMatchObject({ status: 502, body: { error: "Payment gateway error: HTTP 500" } });
+    expect(await orderState(order.id)).toEqual({ status: "paid", payment_status: "success" });
+    expect(await paymentRow(order.id)).toMatchObject({ status: "success" });
   });
 });
 
