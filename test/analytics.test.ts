@@ -210,6 +210,7 @@ describe("GET /api/orders/sales_report/", () => {
       ["abc", "A valid integer is required."],
       ["1.5", "A valid integer is required."],
       ["", "A valid integer is required."],
+      ["1&days=2", "A valid integer is required."],
       ["0", "Ensure this value is greater than or equal to 1."],
       ["-5", "Ensure this value is greater than or equal to 1."],
       ["366", "Ensure this value is less than or equal to 365."],

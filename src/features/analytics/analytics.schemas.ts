@@ -9,7 +9,7 @@ export const DEFAULT_REPORT_DAYS = 30;
 /** `?days=`: a whole number of days, 1..365, with DRF's messages (the original answered 500 to `abc`). */
 export const SalesReportQuery = z.object({
   days: z
-    .string()
+    .string({ error: "A valid integer is required." }) // also when `days` is repeated (an array)
     .regex(/^-?\d+$/, "A valid integer is required.")
     .transform(Number)
     .pipe(
