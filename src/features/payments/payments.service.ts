@@ -1,7 +1,7 @@
 /**
  * Paying for an order through Razorpay: initiate, verify, refund. Invariants: one payment row per order; order
- * state only moves forward (pending|payment_failed -> paid, never back); a cancelled order is never marked paid;
- * every write that must agree with another goes in one D1 batch with WHERE clauses that re-check the state.
+ * state only moves forward (pending|payment_failed -> paid, never back); a cancelled order never becomes paid
+ * (money captured for one is refunded, see webhook.service.ts); every write that must agree with another goes in one D1 batch with WHERE clauses that re-check the state.
  */
 import { and, eq, inArray, ne, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
