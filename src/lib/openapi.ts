@@ -23,7 +23,8 @@ z.config({
 
 /** Turns zod issues into DRF's `{"field": ["message"]}`; issues with no path go under `non_field_errors`. */
 export function fieldErrors(issues: readonly z.core.$ZodIssue[]): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
+  // No prototype: client-sent keys such as "valueOf" or "__proto__" must be plain fields, not Object.prototype's members.
+  const out: Record<string, string[]> = Object.create(null);
   const add = (field: string, message: string) => (out[field] ??= []).push(message);
   for (const issue of issues) {
     if (issue.code === "unrecognized_keys") {
