@@ -77,34 +77,48 @@ async function registerUsers(base, count, prefix) {
 
 const addToCart = (base, token, productId, quantity = 1) => api(base, "/api/cart/add/", { method: "POST", token, body: { product_id: productId, quantity } });
 
-/** Ids and words from the catalogue as the API shows it (so the cases use whatever the seeder produced). */
+/** Product ids and the words of product names, from the catalogue as the API shows it (whatever the seeder made). */
 async function sampleCatalogue(base) {
   const ids = new Set();
   const words = new Map();
+  const codes = [];
   for (const query of ["page_size=100", "page_size=100&ordering=price", "page_size=100&ordering=name"]) {
     const { data } = await api(base, `/api/products/?${query}`);
     for (const p of data.results) {
       ids.add(p.id);
-      const { data: detail } = ids.size <= 60 ? await api(base, `/api/products/${p.id}/`) : { data: { description: "" } };
-      for (const w of `${p.name} ${detail.description ?? ""}`.toLowerCase().match(/[a-z]{4,}/g) ?? []) words.set(w, (words.get(w) ?? 0) + 1);
+      for (const w of p.name.toLowerCase().split(/[^a-z0-9]+/)) {
+        if (/^[a-z]{4,}$/.test(w)) words.set(w, (words.get(w) ?? 0) + 1);
+        else if (/^[a-z]\d{2,}$/.test(w) && w.length >= 3) codes.push(w); // model codes such as "k512"
+      }
     }
   }
-  return { ids: [...ids], words: [...words.entries()].sort((a, b) => b[1] - a[1]).map(([w]) => w) };
+  return { ids: [...ids], words: [...words.entries()].sort((a, b) => b[1] - a[1]).map(([w]) => w), codes: [...new Set(codes)] };
 }
 
-/** The most and least frequent words (by the API's own search count) among candidate words. */
-async function pickSearchWords(base, candidates) {
-  const pick = [...new Set([...candidates.slice(0, 15), ...candidates.slice(-25)])];
+/**
+ * Search words, unless BENCH_SEARCH_COMMON / BENCH_SEARCH_RARE say otherwise: the common word is the name word
+ * (what shoppers type) with the most matches among the most frequent ones in the sample; the rare word is the
+ * candidate (model codes included) with the fewest matches, at least one.
+ */
+async function pickSearchWords(base, sample) {
   const counts = [];
-  for (const word of pick) {
-    const { data } = await api(base, `/api/products/?search=${encodeURIComponent(word)}&page_size=1`);
-    if (data.count > 0) counts.push({ word, count: data.count });
+  for (const word of [...sample.words.slice(0, 12), ...sample.codes.slice(0, 8)]) {
+    const count = await searchCount(base, word);
+    if (count > 0) counts.push({ word, count });
   }
   counts.sort((a, b) => b.count - a.count);
-  return { common: counts[0].word, rare: counts[counts.length - 1].word };
+  return { common: process.env.BENCH_SEARCH_COMMON ?? counts[0].word, rare: process.env.BENCH_SEARCH_RARE ?? counts[counts.length - 1].word };
 }
 
-const searchCount = async (base, word) => (await api(base, `/api/products/?search=${encodeURIComponent(word)}&page_size=1`)).data.count;
+/** Matches of one search (null if the API did not answer within 60 s). */
+async function searchCount(base, word) {
+  try {
+    return (await api(base, `/api/products/?search=${encodeURIComponent(word)}&page_size=1`)).data.count;
+  } catch (err) {
+    console.error(`  count of "${word}" failed: ${err.message}`);
+    return null;
+  }
+}
 
 /** autocannon request list that sends each request with the next token of `tokens` (one distinct user each). */
 function rotatingTokens(tokens, { method = "GET", path, body }) {
@@ -161,7 +175,7 @@ async function runScale(products, { full, words }) {
     add(await measure("GET /health (baseline)", base, { path: "/health" }));
 
     const sample = await sampleCatalogue(base);
-    if (!words) words = await pickSearchWords(base, sample.words);
+    if (!words) words = await pickSearchWords(base, sample);
     const commonCount = await searchCount(base, words.common);
     const rareCount = await searchCount(base, words.rare);
     notes.push(`search words: common "${words.common}" (${commonCount} matches), rare "${words.rare}" (${rareCount} matches)`);

@@ -1,5 +1,6 @@
 // Load generation with autocannon (programmatic API), and a small fetch helper for setup calls.
 import autocannon from "autocannon";
+import { loadavg } from "node:os";
 
 export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 export const DURATION_S = Number(process.env.BENCH_DURATION ?? 6);
@@ -16,6 +17,8 @@ function runAutocannon(opts) {
 export function summarize(name, result, extra = {}) {
   const ok = result["2xx"];
   const total = result.requests.total ?? ok + result.non2xx;
+  // Requests still in flight when a timed run ended (normally one per connection; all of them if nothing finished).
+  const unfinished = Math.max(0, (result.requests.sent ?? total) - total - result.errors - result.timeouts);
   return {
     name,
     rps: result.duration > 0 ? Math.round((total / result.duration) * 10) / 10 : 0,
@@ -26,6 +29,8 @@ export function summarize(name, result, extra = {}) {
     ok,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
+    unfinished,
+    loadavg_1m: Math.round(loadavg()[0] * 100) / 100,
     status_codes: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, s]) => [code, s.count])),
     duration_s: result.duration,
     connections: result.connections,
@@ -41,7 +46,28 @@ export async function measure(name, base, { path = "/", method = "GET", headers 
   const opts = { url: base + path, method, headers, body, requests, connections: amount ? Math.min(connections, amount) : connections };
   if (warmup > 0 && !amount) await runAutocannon({ ...opts, duration: warmup });
   const result = await runAutocannon(amount ? { ...opts, amount } : { ...opts, duration });
-  return summarize(name, result, extra);
+  const row = summarize(name, result, extra);
+  await drain(base);
+  return row;
+}
+
+/**
+ * Waits until the Worker is idle again (requests cut off at the end of a case may still be running inside it), so
+ * one case's backlog does not slow the next: /health must answer within 100 ms three times in a row (at most 90 s).
+ */
+export async function drain(base) {
+  const deadline = Date.now() + 90_000;
+  let fast = 0;
+  while (fast < 3 && Date.now() < deadline) {
+    const started = Date.now();
+    try {
+      await fetch(`${base}/health`, { signal: AbortSignal.timeout(10_000) });
+      fast = Date.now() - started < 100 ? fast + 1 : 0;
+    } catch {
+      fast = 0;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 /** JSON fetch with a clear error on unexpected status. */

@@ -21,7 +21,11 @@ export function renderMarkdown(results) {
   out.push("|---:|---|---:|---:|---:|---:|---:|---:|---:|");
   for (const scale of scales) {
     for (const r of scale.rows) {
-      out.push(`| ${scale.products.toLocaleString("en-US")} | ${r.name} | ${r.rps} | ${r.p50_ms} | ${r.p99_ms} | ${r.requests} | ${r.non2xx}${r.non2xx ? ` (${codes(r)})` : ""} | ${r.errors} | ${pct(r.fraction_of_health)} |`);
+      const none = r.requests === 0;
+      const p50 = none ? `> ${Math.round(r.duration_s * 1000)}` : r.p50_ms;
+      const p99 = none ? "n/a" : r.p99_ms;
+      const errors = none ? `${r.errors} (none of ${r.unfinished} answered in time)` : r.errors;
+      out.push(`| ${scale.products.toLocaleString("en-US")} | ${r.name} | ${r.rps} | ${p50} | ${p99} | ${r.requests} | ${r.non2xx}${r.non2xx ? ` (${codes(r)})` : ""} | ${errors} | ${pct(r.fraction_of_health)} |`);
     }
   }
   out.push("");
@@ -35,6 +39,11 @@ export function renderMarkdown(results) {
     for (const t of targets) out.push(`| ${t.target} | ${t.case} | ${typeof t.value === "number" && t.value <= 1.5 && t.target.includes("%") ? pct(t.value) : t.value} | ${t.met ? "yes" : "**no**"} |`);
     out.push("");
   }
+  out.push(
+    "requests = answered within the case (requests still in flight when a timed case ends are not counted). " +
+      "Load average (1 min) after each case is in results.json (`loadavg_1m`): anything else running on the machine skews the numbers.",
+    "",
+  );
   out.push(`Total run time ${results.total_seconds} s.`, "");
   return out.join("\n");
 }
