@@ -1,5 +1,8 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { db } from "../src/db/client";
+import { listQueries, type ProductFilters } from "../src/features/catalog/products.query";
+import type { OrderingKey } from "../src/features/catalog/products.schemas";
 import { availableStock } from "../src/inventory/inventory.client";
 import { api, createAdmin, createCategory, createProduct, registerUser, unique } from "./helpers";
 
@@ -539,5 +542,50 @@ describe("catalogue in the OpenAPI document", () => {
     }
     expect(Object.keys(doc.paths["/api/products/{id}/"]).sort()).toEqual(["delete", "get", "patch", "put"]);
     expect(doc.paths["/api/products/low_stock/"].get.security).toEqual([{ Bearer: [] }]);
+  });
+});
+
+describe("query plans", () => {
+  const page = { page: 1, pageSize: 50, limit: 50, offset: 0 };
+  async function plan(query: { toSQL(): { sql: string; params: unknown[] } }) {
+    const { sql, params } = query.toSQL();
+    const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+      .bind(...params)
+      .all<{ detail: string }>();
+    return results.map((r) => r.detail);
+  }
+
+  it("lists and counts active products from indexes, never a products table scan", async () => {
+    const cases: [ProductFilters, OrderingKey[] | undefined][] = [
+      [{ activeOnly: true }, undefined],
+      [{ activeOnly: true, category: "phones" }, undefined],
+      [{ activeOnly: true, minPrice: 100 }, [{ field: "price", desc: false }]],
+      [{ activeOnly: true, inStock: true }, [{ field: "name", desc: true }]],
+    ];
+    for (const [filters, ordering] of cases) {
+      const queries = listQueries(db(env.DB), filters, ordering, page);
+      for (const steps of [await plan(queries.rows), await plan(queries.count)]) {
+        expect(steps.join(" | ")).not.toMatch(/SCAN (products|"products")\b(?! USING)/);
+        expect(steps.some((s) => /USING (COVERING )?INDEX products_/.test(s)), steps.join(" | ")).toBe(true);
+      }
+    }
+  });
+
+  it("drives a search from the FTS index, so the MATCH runs once (not once per product)", async () => {
+    const filterSets: ProductFilters[] = [
+      { activeOnly: true, searchTerms: ["phone"] },
+      { activeOnly: false, searchTerms: ["phone", "case"] },
+      { activeOnly: true, searchTerms: ["phone"], category: "x", inStock: true },
+      { activeOnly: true, searchTerms: ["phone", "ab"], minPrice: 100, maxPrice: 1000 },
+    ];
+    for (const [filters, ordering] of filterSets.flatMap((f) => [[f, undefined], [f, [{ field: "price", desc: false }]]] as const)) {
+      const queries = listQueries(db(env.DB), filters, ordering as OrderingKey[] | undefined, page);
+      for (const steps of [await plan(queries.rows), await plan(queries.count)]) {
+        const fts = steps.findIndex((s) => s.includes("products_fts VIRTUAL TABLE"));
+        const products = steps.findIndex((s) => /SEARCH products USING INTEGER PRIMARY KEY/.test(s));
+        expect(fts, steps.join(" | ")).toBeGreaterThanOrEqual(0);
+        expect(products, steps.join(" | ")).toBeGreaterThan(fts);
+      }
+    }
   });
 });

@@ -90,6 +90,11 @@ function selectCount(db: Database, filters: ProductFilters) {
   return selectFrom(db, { count: sql<number>`count(*)` }, match).where(where);
 }
 
+/** The two statements of a list page (exported so tests can check their query plans). */
+export function listQueries(db: Database, filters: ProductFilters, ordering: OrderingKey[] | undefined, page: PageRequest) {
+  return { rows: selectRows(db, filters, ordering, page.limit, page.offset), count: selectCount(db, filters) };
+}
+
 /** One page of the list and the total count, in one D1 round trip. */
 export async function listProducts(
   db: Database,
@@ -97,7 +102,8 @@ export async function listProducts(
   ordering: OrderingKey[] | undefined,
   page: PageRequest,
 ): Promise<{ count: number; rows: ProductListRow[] }> {
-  const [rows, [{ count }]] = await db.batch([selectRows(db, filters, ordering, page.limit, page.offset), selectCount(db, filters)]);
+  const queries = listQueries(db, filters, ordering, page);
+  const [rows, [{ count }]] = await db.batch([queries.rows, queries.count]);
   return { count, rows };
 }
 
