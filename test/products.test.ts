@@ -571,6 +571,23 @@ describe("query plans", () => {
     }
   });
 
+  it("walks the index of the requested order, or the category's, rather than sorting every match", async () => {
+    const cases: [ProductFilters, OrderingKey[] | undefined, string, string][] = [
+      [{ activeOnly: true, inStock: true }, undefined, "products_active_created_idx", "products_active_stock_idx"],
+      [{ activeOnly: true, minPrice: 100, inStock: true }, [{ field: "name", desc: false }], "products_active_name_idx", "products_active_"],
+      [{ activeOnly: true, minPrice: 100 }, [{ field: "price", desc: true }], "products_active_price_idx", "products_active_price_idx"],
+      [{ activeOnly: true, category: "x", inStock: true, maxPrice: 5 }, undefined, "products_category_created_idx", "products_category_created_idx"],
+    ];
+    for (const [filters, ordering, rowsIndex, countIndex] of cases) {
+      const queries = listQueries(db(env.DB), filters, ordering, page);
+      const rows = (await plan(queries.rows)).join(" | ");
+      const count = (await plan(queries.count)).join(" | ");
+      expect(rows).toContain(rowsIndex);
+      expect(rows).not.toContain("TEMP B-TREE");
+      expect(count).toContain(countIndex);
+    }
+  });
+
   it("drives a search from the FTS index, so the MATCH runs once (not once per product)", async () => {
     const filterSets: ProductFilters[] = [
       { activeOnly: true, searchTerms: ["phone"] },

@@ -5,11 +5,11 @@
  * onto the trigram FTS5 index for search; no LIKE '%x%' scan unless a search has only one- or two-letter terms.
  */
 import { and, asc, desc, eq, gt, gte, lt, lte, sql, type SQL } from "drizzle-orm";
-import { integer, real, sqliteTable, type SelectedFields } from "drizzle-orm/sqlite-core";
+import { integer, real, sqliteTable, type SelectedFields, type SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Database } from "../../db/client";
 import { categories, products } from "../../db/schema";
 import type { PageRequest } from "../../lib/pagination";
-import type { OrderingKey } from "./products.schemas";
+import type { OrderingField, OrderingKey } from "./products.schemas";
 import { searchPlan } from "./products.search";
 import { productListColumns, type ProductListRow } from "./products.view";
 
@@ -36,11 +36,33 @@ const productsFts = sqliteTable("products_fts", { rowid: integer("rowid").notNul
 const NEWEST_FIRST: OrderingKey[] = [{ field: "created_at", desc: true }];
 const orderColumns = { price: products.pricePaise, created_at: products.createdAt, name: products.name };
 
+/**
+ * Which index may serve each filter. With no statistics (D1 does not ANALYZE) SQLite takes any index that matches
+ * a condition, e.g. (is_active, stock) for `in_stock`, then sorts ~90,000 rows to return 50 (~120 ms at 100,000
+ * products). So only the index we choose stays usable; the other columns are wrapped in unary `+`, SQLite's way to
+ * keep a condition out of index selection:
+ * - a search: the FTS matches drive the query (see selectFrom) and products are read by primary key;
+ * - a category: (category_id, created_at), a few thousand rows at most;
+ * - otherwise the index of the ORDER BY, (is_active, created_at | price | name), walked in order until the page is full;
+ * - a count with no category may use any (is_active, price | stock) index: they cover it.
+ */
+function indexPlan(filters: ProductFilters, match: string | null, sortedBy: OrderingField | "count") {
+  const byCategory = match === null && filters.category !== undefined;
+  return {
+    isActive: !byCategory,
+    price: !byCategory && (sortedBy === "price" || sortedBy === "count"),
+    stock: !byCategory && sortedBy === "count",
+  };
+}
+
+const usable = (column: SQLiteColumn, indexable: boolean) => (indexable ? sql`${column}` : sql`+${column}`);
+
 /** The FTS5 query and the WHERE conditions of one filter set. */
-function compile(filters: ProductFilters) {
+function compile(filters: ProductFilters, sortedBy: OrderingField | "count") {
   const plan = searchPlan(filters.searchTerms ?? []);
+  const use = indexPlan(filters, plan.match, sortedBy);
   const conditions: (SQL | undefined)[] = [
-    filters.activeOnly ? eq(products.isActive, true) : undefined,
+    filters.activeOnly ? sql`${usable(products.isActive, use.isActive)} = 1` : undefined,
     plan.match === null ? undefined : sql`${productsFts} MATCH ${plan.match}`,
     plan.match === null ? undefined : eq(productsFts.rowid, products.id),
     ...plan.likePatterns.map(
@@ -49,9 +71,9 @@ function compile(filters: ProductFilters) {
     filters.category === undefined
       ? undefined
       : sql`${products.categoryId} = (SELECT ${categories.id} FROM ${categories} WHERE ${categories.slug} = ${filters.category})`,
-    filters.minPrice === undefined ? undefined : gte(products.pricePaise, filters.minPrice),
-    filters.maxPrice === undefined ? undefined : lte(products.pricePaise, filters.maxPrice),
-    filters.inStock ? gt(products.stock, 0) : undefined,
+    filters.minPrice === undefined ? undefined : gte(usable(products.pricePaise, use.price), filters.minPrice),
+    filters.maxPrice === undefined ? undefined : lte(usable(products.pricePaise, use.price), filters.maxPrice),
+    filters.inStock ? gt(usable(products.stock, use.stock), 0) : undefined,
   ];
   return { match: plan.match, where: and(...conditions) };
 }
@@ -71,9 +93,9 @@ function selectFrom<T extends SelectedFields>(db: Database, columns: T, match: s
  * otherwise `ordering` (default newest first). `id` breaks ties so pages never overlap or skip rows.
  */
 function selectRows(db: Database, filters: ProductFilters, ordering: OrderingKey[] | undefined, limit: number, offset: number) {
-  const { match, where } = compile(filters);
-  const byRank = match !== null && !ordering?.length;
   const keys = ordering?.length ? ordering : NEWEST_FIRST;
+  const { match, where } = compile(filters, keys[0].field);
+  const byRank = match !== null && !ordering?.length;
   const orderBy = byRank
     ? [asc(productsFts.rank), asc(products.id)]
     : [...keys.map((k) => (k.desc ? desc(orderColumns[k.field]) : asc(orderColumns[k.field]))), keys[0].desc ? desc(products.id) : asc(products.id)];
@@ -86,7 +108,7 @@ function selectRows(db: Database, filters: ProductFilters, ordering: OrderingKey
 }
 
 function selectCount(db: Database, filters: ProductFilters) {
-  const { match, where } = compile(filters);
+  const { match, where } = compile(filters, "count");
   return selectFrom(db, { count: sql<number>`count(*)` }, match).where(where);
 }
 
