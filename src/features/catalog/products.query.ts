@@ -13,7 +13,7 @@ import type { OrderingField, OrderingKey } from "./products.schemas";
 import { searchPlan } from "./products.search";
 import { productListColumns, type ProductListRow } from "./products.view";
 
-export const LOW_STOCK_THRESHOLD = 10;
+const LOW_STOCK_THRESHOLD = 10;
 const FEATURED_COUNT = 10;
 
 export interface ProductFilters {
@@ -37,7 +37,7 @@ const NEWEST_FIRST: OrderingKey[] = [{ field: "created_at", desc: true }];
 const orderColumns = { price: products.pricePaise, created_at: products.createdAt, name: products.name };
 
 /**
- * Which index may serve each filter. With no statistics (D1 does not ANALYZE) SQLite takes any index that matches
+ * Which index may serve each filter. Without statistics (no ANALYZE has run) SQLite takes any index that matches
  * a condition, e.g. (is_active, stock) for `in_stock`, then sorts ~90,000 rows to return 50 (~120 ms at 100,000
  * products). So only the index we choose stays usable; the other columns are wrapped in unary `+`, SQLite's way to
  * keep a condition out of index selection:
