@@ -199,7 +199,11 @@ export const orderItems = sqliteTable(
     pricePaise: integer("price_paise").notNull(),
     subtotalPaise: integer("subtotal_paise").notNull(),
   },
-  (t) => [index("order_items_order_idx").on(t.orderId), index("order_items_product_idx").on(t.productId)],
+  (t) => [
+    // covering: order pages and the best-sellers aggregate read items from the index alone
+    index("order_items_order_covering_idx").on(t.orderId, t.productId, t.quantity, t.subtotalPaise),
+    index("order_items_product_idx").on(t.productId),
+  ],
 );
 
 export const PAYMENT_RECORD_STATUSES = ["initiated", "success", "failed", "refunded"] as const;
