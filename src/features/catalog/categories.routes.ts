@@ -2,19 +2,19 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { bearerSecurity, errorResponses, json, jsonBody } from "../../lib/openapi";
 import { paginated, paginationQuery } from "../../lib/pagination";
 import { requireAdmin } from "../../middleware/auth";
-import { cachedRead } from "./catalog.cache";
+import { cachedListing, invalidatesCatalog } from "./catalog.cache";
 import { CategoryCreateBody, CategoryPatchBody, CategoryPutBody, CategorySchema, SlugParam } from "./categories.schemas";
 
 const tags = ["Categories"];
 const { 400: badRequest, 401: unauthorized, 403: forbidden, 404: notFound } = errorResponses;
-const admin = { security: bearerSecurity, middleware: requireAdmin };
+const admin = { security: bearerSecurity, middleware: [requireAdmin, invalidatesCatalog] };
 
 export const listCategoriesRoute = createRoute({
   method: "get",
   path: "/categories/",
   tags,
   summary: "Root categories (paginated), each with its nested children",
-  middleware: cachedRead,
+  middleware: cachedListing,
   request: { query: z.object(paginationQuery) },
   responses: { 200: json(paginated(CategorySchema), "Root categories"), 400: badRequest, 401: unauthorized, 404: notFound },
 });
@@ -24,7 +24,7 @@ export const allCategoriesRoute = createRoute({
   path: "/categories/all/",
   tags,
   summary: "Every category (roots and descendants), each with its nested children; not paginated",
-  middleware: cachedRead,
+  middleware: cachedListing,
   responses: { 200: json(z.array(CategorySchema), "All categories"), 401: unauthorized },
 });
 
@@ -33,7 +33,7 @@ export const getCategoryRoute = createRoute({
   path: "/categories/{slug}/",
   tags,
   summary: "One category (root or child) by slug",
-  middleware: cachedRead,
+  middleware: cachedListing,
   request: { params: SlugParam },
   responses: { 200: json(CategorySchema, "Category"), 401: unauthorized, 404: notFound },
 });

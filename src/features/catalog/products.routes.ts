@@ -2,20 +2,20 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { bearerSecurity, errorResponses, IdParam, json, jsonBody } from "../../lib/openapi";
 import { paginated } from "../../lib/pagination";
 import { requireAdmin } from "../../middleware/auth";
-import { cachedRead } from "./catalog.cache";
+import { cachedListing, cachedRead, invalidatesCatalog } from "./catalog.cache";
 import { FeaturedQuery, ProductCreateBody, ProductDetailSchema, ProductListQuery, ProductPatchBody, ProductPutBody } from "./products.schemas";
 import { ProductListSchema } from "./products.view";
 
 const tags = ["Products"];
 const { 400: badRequest, 401: unauthorized, 403: forbidden, 404: notFound } = errorResponses;
-const admin = { security: bearerSecurity, middleware: requireAdmin };
+const admin = { security: bearerSecurity, middleware: [requireAdmin, invalidatesCatalog] };
 
 export const listProductsRoute = createRoute({
   method: "get",
   path: "/products/",
   tags,
   summary: "Search, filter, order and page through products (admins also see inactive ones)",
-  middleware: cachedRead,
+  middleware: cachedListing,
   request: { query: ProductListQuery },
   responses: { 200: json(paginated(ProductListSchema), "A page of products"), 400: badRequest, 401: unauthorized, 404: notFound },
 });
@@ -25,7 +25,7 @@ export const featuredProductsRoute = createRoute({
   path: "/products/featured/",
   tags,
   summary: "The 10 newest active products (optionally filtered)",
-  middleware: cachedRead,
+  middleware: cachedListing,
   request: { query: FeaturedQuery },
   responses: { 200: json(z.array(ProductListSchema), "Featured products"), 400: badRequest, 401: unauthorized },
 });
