@@ -21,6 +21,8 @@ const STORM_USERS = Number(process.env.BENCH_STORM_USERS ?? 1000);
 const STORM_STOCK = Number(process.env.BENCH_STORM_STOCK ?? 100);
 const ORDER_USERS = Math.min(Number(process.env.BENCH_ORDER_USERS ?? 400), STORM_USERS);
 const SEED_ORDERS = Number(process.env.BENCH_SEED_ORDERS ?? 500);
+// Orders seeded at the largest scale, where the analytics dashboard is measured again (issue: 100,000 orders).
+const LARGE_ORDERS = Number(process.env.BENCH_LARGE_ORDERS ?? 100000);
 const REGISTER_CONCURRENCY = 8;
 const CATALOGUE_ONLY = process.env.BENCH_CATALOGUE_ONLY === "1"; // skip users, cart, orders, storm, analytics
 const TIME_LIMIT_MS = Number(process.env.BENCH_TIME_LIMIT_S ?? 900) * 1000;
@@ -168,16 +170,16 @@ function distinctUrls(path) {
 
 // ---- one scale ----
 
-async function runScale(products, { first, full, words }) {
+async function runScale(products, { first, full, words, analyticsOrders = 0 }) {
   const label = `${products}`;
   const rows = [];
   const notes = [];
   log(`scale ${products}: fresh state, migrations`);
   const dir = await freshState(label);
   tempDirs.push(dir);
-  const seeded = await seed(dir, { products, orders: full ? SEED_ORDERS : 0 });
+  const seeded = await seed(dir, { products, orders: full ? SEED_ORDERS : analyticsOrders });
   log(`scale ${products}: seeded with ${seeded.seeder} in ${seeded.seconds.toFixed(1)} s`);
-  if (full) await insertAdmin(dir);
+  if (full || analyticsOrders) await insertAdmin(dir);
 
   const worker = await startWorker(dir);
   const { base } = worker;
@@ -217,6 +219,18 @@ async function runScale(products, { first, full, words }) {
     // load drifts, so the baseline is the better of the two.
     add(await measure("GET /health (baseline, again)", base, { path: "/health" }));
     if (full) await fullCases(base, add, notes);
+    if (analyticsOrders) {
+      const adminToken = await login(base, ADMIN.username, ADMIN.password);
+      add(
+        // An admin dashboard, not a public page: 2 connections, so the row shows its latency rather than a queue
+        // (each request aggregates every order in D1, which runs one query at a time).
+        await measure(`GET /api/products/analytics/ (admin, ${analyticsOrders} orders, 2 connections)`, base, {
+          path: "/api/products/analytics/",
+          headers: { authorization: `Bearer ${adminToken}` },
+          connections: 2,
+        }),
+      );
+    }
   } finally {
     await worker.stop();
     removeState(dir);
@@ -313,7 +327,9 @@ async function main() {
   const scales = [];
   let words = null;
   for (const [i, products] of SCALES.entries()) {
-    const result = await runScale(products, { first: i === 0, full: i === 0 && !CATALOGUE_ONLY, words });
+    const largest = i === SCALES.length - 1 && i > 0;
+    const analyticsOrders = largest && !CATALOGUE_ONLY ? LARGE_ORDERS : 0;
+    const result = await runScale(products, { first: i === 0, full: i === 0 && !CATALOGUE_ONLY, words, analyticsOrders });
     words = result.words;
     scales.push({ products, seeder: result.seeded, notes: result.notes, rows: result.rows });
   }
