@@ -220,6 +220,20 @@ describe("cancel and update_status", () => {
     await expectInvariant(product);
   });
 
+  it("finishes the restock of a cancel that died after changing the status", async () => {
+    const admin = await createAdmin();
+    const { user, order, product } = await placedOrder(10, 3);
+    // the status flipped, then the Worker died before restocking
+    await env.DB.prepare("UPDATE orders SET status = 'cancelled' WHERE id = ?").bind(order.id).run();
+    expect((await stockOf(product)).available).toBe(7);
+    const retry = await api("POST", `/api/orders/${order.id}/cancel/`, { token: user.access });
+    expect(retry.status).toBe(400);
+    expect((await stockOf(product)).available).toBe(10);
+    expect((await api("PATCH", `/api/orders/${order.id}/update_status/`, { token: admin.access, body: { status: "cancelled" } })).status).toBe(200);
+    expect((await stockOf(product)).available).toBe(10);
+    await expectInvariant(product);
+  });
+
   it("validates the status with the contract's messages and is admin only", async () => {
     const admin = await createAdmin();
     const { user, order } = await placedOrder();
@@ -291,6 +305,16 @@ describe("Idempotency-Key", () => {
     const otherBody = await checkout(user, { shipping_address: "Somewhere else" }, key);
     expect(otherBody.status).toBe(422);
     expect(await cartLineCount(user.id)).toBe(1);
+  });
+
+  it("replays a refusal with its status, not as a success", async () => {
+    const user = await registerUser();
+    const key = { "Idempotency-Key": "empty-cart" };
+    const first = await checkout(user, address, key);
+    const again = await checkout(user, address, key);
+    expect(first.status).toBe(400);
+    expect(again.status).toBe(400);
+    expect(again.body).toEqual({ error: "Cart is empty" });
   });
 
   it("keys belong to one user", async () => {

@@ -48,6 +48,7 @@ interface HoldRow extends Record<string, SqlStorageValue> {
 
 /** How long a hold lives before the alarm settles it (a checkout normally commits within a second). */
 export const DEFAULT_HOLD_TTL_MS = 2 * 60 * 1000;
+const RETRY_ALARM_MS = 30_000;
 
 export class Inventory extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -154,13 +155,26 @@ export class Inventory extends DurableObject<Env> {
     const expired = this.sql
       .exec<HoldRow>("SELECT * FROM holds WHERE state = 'reserved' AND expires_at <= ? ORDER BY expires_at LIMIT 100", Date.now())
       .toArray();
-    for (const hold of expired) {
-      const order = await this.env.DB.prepare("SELECT status FROM orders WHERE order_number = ?")
-        .bind(hold.order_key)
-        .first<{ status: string }>();
-      await this.transition(hold.order_key, order && order.status !== "cancelled" ? "committed" : "released");
+    let unsettled = false;
+    try {
+      for (const hold of expired) {
+        try {
+          const order = await this.env.DB.prepare("SELECT status FROM orders WHERE order_number = ?")
+            .bind(hold.order_key)
+            .first<{ status: string }>();
+          await this.transition(hold.order_key, order && order.status !== "cancelled" ? "committed" : "released");
+        } catch (err) {
+          // D1 could not tell: the hold stays reserved and is asked about again on the next alarm.
+          unsettled = true;
+          console.error(JSON.stringify({ level: "error", msg: "alarm could not settle hold", orderKey: hold.order_key, error: String(err) }));
+        }
+      }
+    } finally {
+      // Always re-armed (the runtime gives up on an alarm after a few failed retries, and a quiet product would
+      // otherwise keep its expired holds until the next reservation).
+      if (unsettled) await this.ctx.storage.setAlarm(Date.now() + RETRY_ALARM_MS);
+      else await this.scheduleAlarm();
     }
-    await this.scheduleAlarm();
     const row = this.row();
     if (row) await this.project(row);
   }
@@ -225,11 +239,18 @@ export class Inventory extends DurableObject<Env> {
     return this.row()!;
   }
 
-  /** Writes `available` to the D1 projection unless a newer version is already there. */
+  /**
+   * Writes `available` to the D1 projection unless a newer version is already there. The stock change itself is
+   * already durable here, so a failed projection write is logged, not thrown: the next change or alarm projects again.
+   */
   private async project(row: StockRow): Promise<void> {
-    await this.env.DB.prepare("UPDATE products SET stock = ?, stock_version = ? WHERE id = ? AND stock_version < ?")
-      .bind(row.available, row.version, row.product_id, row.version)
-      .run();
+    try {
+      await this.env.DB.prepare("UPDATE products SET stock = ?, stock_version = ? WHERE id = ? AND stock_version < ?")
+        .bind(row.available, row.version, row.product_id, row.version)
+        .run();
+    } catch (err) {
+      console.error(JSON.stringify({ level: "error", msg: "stock projection failed", productId: row.product_id, error: String(err) }));
+    }
   }
 
   private async scheduleAlarm(): Promise<void> {

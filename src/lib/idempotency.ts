@@ -4,14 +4,15 @@
  * - a replay with the same request gets the stored status and body, marked `Idempotent-Replayed: true`;
  * - a replay with a different request (or a different non-empty state, e.g. another cart) gets 422;
  * - a replay while the first is still running gets 409; a claim left running for over a minute (the Worker died)
- *   can be taken over; 5xx outcomes are not stored, so they stay retryable; keys expire after 24 hours.
+ *   (longer than any checkout may hold stock) can be taken over; 5xx outcomes are not stored, so they stay retryable;
+ *   keys expire after 24 hours. A claim is a lease (its created_at): only its holder may store or release it.
  */
 import { ApiError } from "./errors";
 import { sha256Hex } from "./crypto";
 import { nowIso, nowSeconds } from "./time";
 
 const TTL_SECONDS = 24 * 60 * 60;
-const ABANDONED_AFTER_MS = 60_000;
+const ABANDONED_AFTER_MS = 5 * 60_000;
 
 export interface IdempotencyKey {
   userId: number;
@@ -50,14 +51,17 @@ export async function runIdempotent<T>(
   const stateHash = fingerprint.state === undefined ? "" : await sha256Hex(fingerprint.state);
   const hash = `${requestHash}:${stateHash}`;
 
-  if (!(await claim(d1, id, hash))) {
+  let lease = await claim(d1, id, hash);
+  if (lease === null) {
     const row = await d1
       .prepare("SELECT * FROM idempotency_keys WHERE user_id = ? AND scope = ? AND key = ?")
       .bind(id.userId, id.scope, id.key)
       .first<Row>();
     const abandoned = row && (row.expires_at <= nowSeconds() || (row.response_status === null && Date.parse(row.created_at) < Date.now() - ABANDONED_AFTER_MS));
     if (!row || abandoned) {
-      if (!(await takeOver(d1, id, hash, row?.created_at ?? ""))) throw inProgress();
+      // gone (the first run failed with a 5xx and released it) or abandoned: claim it anew
+      lease = row ? await takeOver(d1, id, hash, row.created_at) : await claim(d1, id, hash);
+      if (lease === null) throw inProgress();
     } else {
       const [storedRequest, storedState] = row.request_hash.split(":");
       if (storedRequest !== requestHash || (stateHash && storedState !== stateHash)) {
@@ -70,47 +74,54 @@ export async function runIdempotent<T>(
 
   try {
     const outcome = await run();
-    await store(d1, id, outcome.status, outcome.body);
+    await store(d1, id, lease, outcome.status, outcome.body);
     return { ...outcome, replayed: false };
   } catch (err) {
-    if (err instanceof ApiError && err.status < 500) await store(d1, id, err.status, err.body);
-    else await release(d1, id);
+    if (err instanceof ApiError && err.status < 500) await store(d1, id, lease, err.status, err.body);
+    else await release(d1, id, lease);
     throw err;
   }
 }
 
 const inProgress = () => new ApiError(409, { error: "A request with this Idempotency-Key is still being processed" });
 
-async function claim(d1: D1Database, id: IdempotencyKey, hash: string): Promise<boolean> {
+/** Claims a new key; returns the lease (created_at) or null when the key exists. */
+async function claim(d1: D1Database, id: IdempotencyKey, hash: string): Promise<string | null> {
   const claimed = await d1
     .prepare(
       `INSERT INTO idempotency_keys (user_id, scope, key, request_hash, expires_at) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT DO NOTHING RETURNING key`,
+       ON CONFLICT DO NOTHING RETURNING created_at`,
     )
     .bind(id.userId, id.scope, id.key, hash, nowSeconds() + TTL_SECONDS)
-    .first();
-  return claimed !== null;
+    .first<{ created_at: string }>();
+  return claimed?.created_at ?? null;
 }
 
 /** Re-claims an expired or abandoned key; compare-and-set on created_at so only one retry wins. */
-async function takeOver(d1: D1Database, id: IdempotencyKey, hash: string, seenCreatedAt: string): Promise<boolean> {
+async function takeOver(d1: D1Database, id: IdempotencyKey, hash: string, seenCreatedAt: string): Promise<string | null> {
+  const lease = nowIso();
   const taken = await d1
     .prepare(
       `UPDATE idempotency_keys SET request_hash = ?, response_status = NULL, response_body = NULL, created_at = ?, expires_at = ?
        WHERE user_id = ? AND scope = ? AND key = ? AND created_at = ? RETURNING key`,
     )
-    .bind(hash, nowIso(), nowSeconds() + TTL_SECONDS, id.userId, id.scope, id.key, seenCreatedAt)
+    .bind(hash, lease, nowSeconds() + TTL_SECONDS, id.userId, id.scope, id.key, seenCreatedAt)
     .first();
-  return taken !== null;
+  return taken === null ? null : lease;
 }
 
-async function store(d1: D1Database, id: IdempotencyKey, status: number, body: unknown) {
+async function store(d1: D1Database, id: IdempotencyKey, lease: string, status: number, body: unknown) {
   await d1
-    .prepare("UPDATE idempotency_keys SET response_status = ?, response_body = ? WHERE user_id = ? AND scope = ? AND key = ?")
-    .bind(status, JSON.stringify(body), id.userId, id.scope, id.key)
+    .prepare(
+      "UPDATE idempotency_keys SET response_status = ?, response_body = ? WHERE user_id = ? AND scope = ? AND key = ? AND created_at = ?",
+    )
+    .bind(status, JSON.stringify(body), id.userId, id.scope, id.key, lease)
     .run();
 }
 
-async function release(d1: D1Database, id: IdempotencyKey) {
-  await d1.prepare("DELETE FROM idempotency_keys WHERE user_id = ? AND scope = ? AND key = ?").bind(id.userId, id.scope, id.key).run();
+async function release(d1: D1Database, id: IdempotencyKey, lease: string) {
+  await d1
+    .prepare("DELETE FROM idempotency_keys WHERE user_id = ? AND scope = ? AND key = ? AND created_at = ?")
+    .bind(id.userId, id.scope, id.key, lease)
+    .run();
 }

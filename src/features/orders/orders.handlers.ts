@@ -1,3 +1,5 @@
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { ApiError, type ErrorBody } from "../../lib/errors";
 import type { Handler } from "../../lib/openapi";
 import { runIdempotent } from "../../lib/idempotency";
 import { pageRequest, pageResponse } from "../../lib/pagination";
@@ -27,6 +29,8 @@ export const createOrderHandler: Handler<typeof routes.createOrderRoute> = async
     checkout,
   );
   if (outcome.replayed) c.header("Idempotent-Replayed", "true");
+  // A replayed refusal is answered as it was the first time, status included.
+  if (outcome.status >= 400) throw new ApiError(outcome.status as ContentfulStatusCode, outcome.body as unknown as ErrorBody);
   return c.json(outcome.body, 201);
 };
 

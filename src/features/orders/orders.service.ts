@@ -102,11 +102,13 @@ export async function createOrder(env: Env, db: Database, user: AuthUser, input:
   const reserved: number[] = [];
   try {
     for (const line of lines) {
+      // Recorded before asking: a reserve that took effect but whose answer was lost must be released too
+      // (releasing a key the object never held does nothing).
+      reserved.push(line.productId);
       const result = await inventoryOf(env, line.productId).reserve(line.productId, orderNumber, line.quantity, ttl);
       if (!result.ok) {
         throw errorMessage(400, `Insufficient stock for ${line.name}. Available: ${result.available}, Requested: ${line.quantity}`);
       }
-      reserved.push(line.productId);
     }
     await hooks.afterReserve?.();
     // Past half the hold's life the alarm may soon settle it; better to fail cleanly than to race it.
@@ -135,20 +137,31 @@ export async function createOrder(env: Env, db: Database, user: AuthUser, input:
       ...(hooks.extraBatchStatements?.(db) ?? []),
     ] as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
   } catch (err) {
-    if (!(err instanceof SimulatedCrash)) await releaseAll(env, orderNumber, reserved);
+    if (err instanceof SimulatedCrash) throw err;
     console.error(JSON.stringify({ level: "error", msg: "order batch failed", orderNumber, error: String(err) }));
-    throw errorMessage(503, "Could not create the order, please retry");
+    // A D1 write can commit even though its caller saw an error: release only when the order is known to be absent.
+    // If even that cannot be told, the holds stay and the objects' alarms settle them by asking D1 later.
+    const exists = await orderExists(db, orderNumber).catch(() => null);
+    if (exists === false) await releaseAll(env, orderNumber, reserved);
+    if (exists !== true) throw errorMessage(503, "Could not create the order, please retry");
   }
   await hooks.afterRecord?.();
 
-  const committed = await Promise.all(lines.map((l) => inventoryOf(env, l.productId).commit(orderNumber)));
   const [order] = await db.select({ id: orders.id }).from(orders).where(eq(orders.orderNumber, orderNumber));
-  if (committed.includes(false)) {
+  const commits = await Promise.allSettled(lines.map((l) => inventoryOf(env, l.productId).commit(orderNumber)));
+  if (commits.some((c) => c.status === "fulfilled" && c.value === false)) {
     // A hold expired and was released before we committed (only after a very slow batch): undo the order.
     await cancelAndRestock(env, db, order.id, orderNumber, ["pending"], lines.map((l) => l.productId));
-    throw errorMessage(409, "Stock reservation expired, please retry");
+    throw errorMessage(503, "Stock reservation expired, please retry");
   }
+  // A commit whose answer was lost is not a failed order: the order exists, so the object's alarm commits the hold.
+  for (const c of commits) if (c.status === "rejected") console.error(JSON.stringify({ level: "error", msg: "commit failed", orderNumber, error: String(c.reason) }));
   return order.id;
+}
+
+async function orderExists(db: Database, orderNumber: string): Promise<boolean> {
+  const [row] = await db.select({ id: orders.id }).from(orders).where(eq(orders.orderNumber, orderNumber));
+  return row !== undefined;
 }
 
 /** Loads an order the caller may see: their own, or any for an admin. Someone else's is 404. */
@@ -174,16 +187,26 @@ async function cancelAndRestock(env: Env, db: Database, orderId: number, orderNu
     .where(and(eq(orders.id, orderId), inArray(orders.status, from)))
     .returning({ id: orders.id });
   if (!changed) return false;
+  await restockOrder(env, db, orderId, orderNumber, productIds);
+  return true;
+}
+
+/** Returns a cancelled order's units to stock; idempotent per order, so it is safe to repeat to finish a cancel. */
+async function restockOrder(env: Env, db: Database, orderId: number, orderNumber: string, productIds?: number[]) {
   const ids = productIds ?? (await orderProductIds(db, orderId));
   await Promise.all(ids.map((id) => inventoryOf(env, id).restock(orderNumber)));
-  return true;
 }
 
 /** The owner's (or an admin's) cancel: allowed from pending or payment_failed only. */
 export async function cancelOrder(env: Env, db: Database, user: AuthUser, orderId: number) {
   const order = await findVisibleOrder(db, user, orderId);
   const cancelled = await cancelAndRestock(env, db, order.id, order.orderNumber, ["pending", "payment_failed"]);
-  if (!cancelled) throw errorMessage(400, "Only pending or failed orders can be cancelled");
+  if (!cancelled) {
+    // Already cancelled, maybe by a request that died before restocking: finish its restock (a no-op otherwise).
+    const [now] = await db.select({ status: orders.status }).from(orders).where(eq(orders.id, order.id));
+    if (now?.status === "cancelled") await restockOrder(env, db, order.id, order.orderNumber);
+    throw errorMessage(400, "Only pending or failed orders can be cancelled");
+  }
 }
 
 /** Forward-only status machine; cancelled and delivered are terminal, payment_failed may go back to pending (retry). */
@@ -209,14 +232,33 @@ export function parseStatus(value: unknown): OrderStatus {
 export async function updateOrderStatus(env: Env, db: Database, orderId: number, to: OrderStatus) {
   const [order] = await db.select().from(orders).where(eq(orders.id, orderId));
   if (!order) throw notFound();
+  if (to === "cancelled" && (order.status === "cancelled" || NEXT[order.status].includes("cancelled"))) {
+    // Status first (compare-and-set), then refund and restock, both idempotent: a cancel that died halfway is
+    // finished by repeating it, and a concurrent status change can never leave money refunded on a live order.
+    const [changed] = await db
+      .update(orders)
+      .set({ status: "cancelled", updatedAt: nowIso() })
+      .where(and(eq(orders.id, order.id), eq(orders.status, order.status)))
+      .returning({ id: orders.id });
+    if (!changed) throw conflict();
+    try {
+      await refundOrderPayment(env, db, order.id);
+    } catch (err) {
+      // The gateway refused or timed out: put the status back, so a failed refund changes nothing.
+      if (order.status !== "cancelled") {
+        await db
+          .update(orders)
+          .set({ status: order.status, updatedAt: nowIso() })
+          .where(and(eq(orders.id, order.id), eq(orders.status, "cancelled")));
+      }
+      throw err;
+    }
+    await restockOrder(env, db, order.id, order.orderNumber);
+    return;
+  }
   if (order.status === to) return;
   if (!NEXT[order.status].includes(to)) throw errorMessage(400, `Cannot change status from ${order.status} to ${to}`);
 
-  if (to === "cancelled") {
-    if (order.paymentStatus === "success") await refundOrderPayment(env, db, order.id);
-    if (!(await cancelAndRestock(env, db, order.id, order.orderNumber, [order.status]))) throw conflict();
-    return;
-  }
   const [changed] = await db
     .update(orders)
     .set({
