@@ -22,7 +22,7 @@ export const InitiateBody = z.strictObject({ order_id: orderId }).openapi("Payme
 export const InitiateResponse = z
   .object({
     razorpay_order_id: z.string().openapi({ example: "order_Nq2mX8p1aB3cDe" }),
-    razorpay_key_id: z.string().openapi({ example: "rzp_live_AbCdEf123456" }),
+    razorpay_key_id: z.string().openapi({ example: "rzp_test_xxxx" }),
     amount: z.number().int().openapi({ description: "Amount in paise", example: 12990000 }),
     currency: z.string().openapi({ example: "INR" }),
     order_id: z.number().int(),
