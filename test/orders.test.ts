@@ -413,6 +413,17 @@ describe("failures mid-checkout leave stock, orders and carts consistent", () =>
     for (const p of [p1, p2]) expect((await expectInvariant(p)).available).toBe(5);
   });
 
+  it("a batch that committed but reported an error keeps the order and sells its holds", async () => {
+    const { user, p1, p2, database } = await setup();
+    const lostAnswer = () => {
+      throw new Error("Network connection lost.");
+    };
+    const orderId = await createOrder(env, database, asAuthUser(user), address, { afterBatch: lostAnswer });
+    expect((await api("GET", `/api/orders/${orderId}/`, { token: user.access })).body.status).toBe("pending");
+    expect((await expectInvariant(p1)).available).toBe(3);
+    expect((await expectInvariant(p2)).available).toBe(4);
+  });
+
   it("an error after reserving releases what was reserved", async () => {
     const { user, p1, p2, database } = await setup();
     const boom = () => {

@@ -43,6 +43,8 @@ export interface CheckoutHooks {
   afterReserve?: () => Promise<void> | void;
   /** Extra statements appended to the order batch (a failing one proves the batch is all-or-nothing). */
   extraBatchStatements?: (db: Database) => BatchItem<"sqlite">[];
+  /** Runs right after the batch, inside its error handling: a throw here is a batch that committed but reported failure. */
+  afterBatch?: () => Promise<void> | void;
   afterRecord?: () => Promise<void> | void;
   holdTtlMs?: number;
 }
@@ -136,6 +138,7 @@ export async function createOrder(env: Env, db: Database, user: AuthUser, input:
       ...chunk(itemIds, 90).map((ids) => db.delete(cartItems).where(inArray(cartItems.id, ids))),
       ...(hooks.extraBatchStatements?.(db) ?? []),
     ] as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
+    await hooks.afterBatch?.();
   } catch (err) {
     if (err instanceof SimulatedCrash) throw err;
     console.error(JSON.stringify({ level: "error", msg: "order batch failed", orderNumber, error: String(err) }));
