@@ -135,6 +135,23 @@ describe("POST /api/payments/initiate/", () => {
     expect(await paymentRow(order.id)).toMatchObject({ razorpay_order_id: res.body.razorpay_order_id, amount_paise: 12_990_000, currency: "INR", status: "initiated" });
   });
 
+  it("honours an Idempotency-Key: the same key replays the first answer, another order with it is a 422", async () => {
+    const fake = fakeRazorpay();
+    const user = await registerUser("payer");
+    const order = await insertOrder(user, 20_000);
+    const other = await insertOrder(user, 30_000);
+    const headers = { "Idempotency-Key": "pay-click-1" };
+    const first = await api("POST", "/api/payments/initiate/", { token: user.access, body: { order_id: order.id }, headers });
+    const again = await api("POST", "/api/payments/initiate/", { token: user.access, body: { order_id: order.id }, headers });
+    expect(first.status).toBe(200);
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual(first.body);
+    expect(again.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(fake.calls).toHaveLength(1);
+    const misuse = await api("POST", "/api/payments/initiate/", { token: user.access, body: { order_id: other.id }, headers });
+    expect(misuse.status).toBe(422);
+  });
+
   it("reuses the Razorpay order when the same order is initiated again", async () => {
     const fake = fakeRazorpay();
     const { user, order, razorpayOrderId } = await initiatedOrder();

@@ -7,7 +7,11 @@
  *   (longer than any checkout may hold stock) can be taken over; 5xx outcomes are not stored, so they stay retryable;
  *   keys expire after 24 hours. A claim is a lease (its created_at): only its holder may store or release it.
  */
-import { ApiError } from "./errors";
+import { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { AppEnv } from "../env";
+import { ApiError, type ErrorBody } from "./errors";
 import { sha256Hex } from "./crypto";
 import { nowIso, nowSeconds } from "./time";
 
@@ -81,6 +85,33 @@ export async function runIdempotent<T>(
     else await release(d1, id, lease);
     throw err;
   }
+}
+
+/** Request header schema of the routes that accept an Idempotency-Key. */
+export const IdempotencyHeaders = z.object({
+  "idempotency-key": z
+    .string()
+    .min(1)
+    .max(255)
+    .optional()
+    .openapi({ description: "Retry-safe key: the same key from the same user returns the first response", example: "3f1c9e4e-checkout-1" }),
+});
+
+/**
+ * Runs a handler's work under the caller's Idempotency-Key, if one was sent. A replay is marked
+ * `Idempotent-Replayed: true`, and a replayed refusal is thrown again with its first status.
+ */
+export async function withIdempotencyKey<T>(
+  c: Context<AppEnv>,
+  id: Omit<IdempotencyKey, "key"> & { key: string | undefined },
+  fingerprint: () => Promise<Fingerprint> | Fingerprint,
+  run: () => Promise<{ status: number; body: T }>,
+): Promise<T> {
+  if (!id.key) return (await run()).body;
+  const outcome = await runIdempotent(c.env.DB, { ...id, key: id.key }, await fingerprint(), run);
+  if (outcome.replayed) c.header("Idempotent-Replayed", "true");
+  if (outcome.status >= 400) throw new ApiError(outcome.status as ContentfulStatusCode, outcome.body as unknown as ErrorBody);
+  return outcome.body;
 }
 
 const inProgress = () => new ApiError(409, { error: "A request with this Idempotency-Key is still being processed" });

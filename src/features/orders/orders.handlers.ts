@@ -1,37 +1,25 @@
-import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { ApiError, type ErrorBody } from "../../lib/errors";
 import type { Handler } from "../../lib/openapi";
-import { runIdempotent } from "../../lib/idempotency";
+import { withIdempotencyKey } from "../../lib/idempotency";
 import { pageRequest, pageResponse } from "../../lib/pagination";
 import { currentUser } from "../../middleware/auth";
 import type * as routes from "./orders.routes";
 import { cancelOrder, cartFingerprint, createOrder, findVisibleOrder, parseStatus, readCartLines, updateOrderStatus } from "./orders.service";
-import { listOrders, loadOrder, type OrderView } from "./orders.view";
+import { listOrders, loadOrder } from "./orders.view";
 
 export const createOrderHandler: Handler<typeof routes.createOrderRoute> = async (c) => {
   const user = currentUser(c);
   const db = c.get("db");
   const input = c.req.valid("json");
-  const checkout = async () => {
-    const id = await createOrder(c.env, db, user, input);
-    return { status: 201 as const, body: (await loadOrder(db, id)).view };
-  };
-  const key = c.req.valid("header")["idempotency-key"];
-  if (!key) {
-    const { body } = await checkout();
-    return c.json(body, 201);
-  }
-  const lines = await readCartLines(db, user.id);
-  const outcome = await runIdempotent<OrderView>(
-    c.env.DB,
-    { userId: user.id, scope: "create_order", key },
-    { request: JSON.stringify(input), state: lines.length ? cartFingerprint(lines) : undefined },
-    checkout,
+  const order = await withIdempotencyKey(
+    c,
+    { userId: user.id, scope: "create_order", key: c.req.valid("header")["idempotency-key"] },
+    async () => {
+      const lines = await readCartLines(db, user.id);
+      return { request: JSON.stringify(input), state: lines.length ? cartFingerprint(lines) : undefined };
+    },
+    async () => ({ status: 201, body: (await loadOrder(db, await createOrder(c.env, db, user, input))).view }),
   );
-  if (outcome.replayed) c.header("Idempotent-Replayed", "true");
-  // A replayed refusal is answered as it was the first time, status included.
-  if (outcome.status >= 400) throw new ApiError(outcome.status as ContentfulStatusCode, outcome.body as unknown as ErrorBody);
-  return c.json(outcome.body, 201);
+  return c.json(order, 201);
 };
 
 export const listOrdersHandler: Handler<typeof routes.listOrdersRoute> = async (c) => {

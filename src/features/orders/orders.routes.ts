@@ -2,7 +2,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { bearerSecurity, conflictResponses, errorResponses, IdParam, json, jsonBody } from "../../lib/openapi";
 import { paginated, paginationQuery } from "../../lib/pagination";
 import { requireAdmin, requireUser } from "../../middleware/auth";
-import { CreateOrderBody, IdempotencyHeaders, OrderListSchema, OrderSchema, UpdateStatusBody } from "./orders.schemas";
+import { IdempotencyHeaders } from "../../lib/idempotency";
+import { CreateOrderBody, OrderListSchema, OrderSchema, UpdateStatusBody } from "./orders.schemas";
 
 const tags = ["Orders"];
 const { 400: badRequest, 401: unauthorized, 403: forbidden, 404: notFound } = errorResponses;

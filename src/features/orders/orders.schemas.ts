@@ -48,15 +48,6 @@ export const CreateOrderBody = z
   })
   .openapi("CreateOrderRequest", { example: { shipping_address: "123 Test St, City, State, 12345, Country" } });
 
-export const IdempotencyHeaders = z.object({
-  "idempotency-key": z
-    .string()
-    .min(1)
-    .max(255)
-    .optional()
-    .openapi({ description: "Retry-safe key: the same key from the same user returns the first response", example: "3f1c9e4e-checkout-1" }),
-});
-
 /** Free-form on purpose: a missing or unknown status gets the contract's `{"error": ...}` messages, not a field error. */
 export const UpdateStatusBody = z
   .object({ status: z.unknown().optional().openapi({ type: "string", enum: [...ORDER_STATUSES] }) })

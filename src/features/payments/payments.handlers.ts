@@ -1,3 +1,4 @@
+import { withIdempotencyKey } from "../../lib/idempotency";
 import type { Handler } from "../../lib/openapi";
 import { currentUser } from "../../middleware/auth";
 import type * as routes from "./payments.routes";
@@ -6,7 +7,14 @@ import { handleRazorpayWebhook } from "./webhook.service";
 
 export const initiate: Handler<typeof routes.initiateRoute> = async (c) => {
   const { order_id } = c.req.valid("json");
-  return c.json(await initiatePayment(c.env, c.get("db"), currentUser(c).id, order_id), 200);
+  const userId = currentUser(c).id;
+  const body = await withIdempotencyKey(
+    c,
+    { userId, scope: "payment_initiate", key: c.req.valid("header")["idempotency-key"] },
+    () => ({ request: JSON.stringify({ order_id }) }),
+    async () => ({ status: 200, body: await initiatePayment(c.env, c.get("db"), userId, order_id) }),
+  );
+  return c.json(body, 200);
 };
 
 export const verify: Handler<typeof routes.verifyRoute> = async (c) => {

@@ -1,5 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
-import { bearerSecurity, errorResponses, gatewayResponses, json, jsonBody } from "../../lib/openapi";
+import { IdempotencyHeaders } from "../../lib/idempotency";
+import { bearerSecurity, conflictResponses, errorResponses, gatewayResponses, json, jsonBody } from "../../lib/openapi";
 import { requireUser } from "../../middleware/auth";
 import { InitiateBody, InitiateResponse, VerifyBody, VerifyResponse, WebhookAck, WebhookHeaders } from "./payments.schemas";
 
@@ -11,10 +12,16 @@ export const initiateRoute = createRoute({
   method: "post",
   path: "/initiate/",
   tags,
-  summary: "Start paying one of the caller's orders: creates (or reuses) its Razorpay order",
+  summary: "Start paying one of the caller's orders: creates (or reuses) its Razorpay order; Idempotency-Key supported",
   ...authed,
-  request: jsonBody(InitiateBody),
-  responses: { 200: json(InitiateResponse, "Razorpay order to open Checkout with"), 400: badRequest, 401: unauthorized, ...gatewayResponses },
+  request: { headers: IdempotencyHeaders, ...jsonBody(InitiateBody) },
+  responses: {
+    200: json(InitiateResponse, "Razorpay order to open Checkout with"),
+    400: badRequest,
+    401: unauthorized,
+    ...conflictResponses,
+    ...gatewayResponses,
+  },
 });
 
 export const verifyRoute = createRoute({
