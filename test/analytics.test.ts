@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { db } from "../src/db/client";
 import { loadSalesReport } from "../src/features/analytics/analytics.service";
 import { api, createAdmin, registerUser, unique, type TestUser } from "./helpers";
+import { insertCategory, insertProduct as insertFixtureProduct } from "./fixtures";
 
 /**
  * Fixture orders sit at fixed hours of days counted back from yesterday, so every figure is known exactly whatever
@@ -21,21 +22,8 @@ async function insertUser(): Promise<number> {
   return row!.id;
 }
 
-async function insertCategory(name: string): Promise<number> {
-  const row = await env.DB.prepare("INSERT INTO categories (name, slug) VALUES (?, ?) RETURNING id")
-    .bind(name, unique("cat-"))
-    .first<{ id: number }>();
-  return row!.id;
-}
-
-async function insertProduct(name: string, categoryId: number, pricePaise: number, stock: number, isActive = true): Promise<number> {
-  const row = await env.DB.prepare(
-    "INSERT INTO products (category_id, name, slug, price_paise, stock, is_active) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-  )
-    .bind(categoryId, name, unique("p-"), pricePaise, stock, isActive ? 1 : 0)
-    .first<{ id: number }>();
-  return row!.id;
-}
+const insertProduct = (name: string, categoryId: number, pricePaise: number, stock: number, isActive = true) =>
+  insertFixtureProduct({ name, categoryId, pricePaise, stock, isActive });
 
 interface FixtureOrder {
   id: number;

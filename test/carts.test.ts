@@ -1,22 +1,8 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { setStock } from "../src/inventory/inventory.client";
-import { api, login, registerUser, unique } from "./helpers";
-
-// Catalogue rows go straight into D1 (the catalogue routes belong to another feature); each product's inventory
-// object seeds itself from `products.stock` on first use, and `setStock` changes it afterwards.
-async function insertProduct(opts: { pricePaise?: number; stock?: number; isActive?: boolean } = {}) {
-  const name = unique("Cat ");
-  const category = await env.DB.prepare("INSERT INTO categories (name, slug) VALUES (?, ?) RETURNING id")
-    .bind(name, unique("cat-"))
-    .first<{ id: number }>();
-  const product = await env.DB.prepare(
-    "INSERT INTO products (category_id, name, slug, price_paise, stock, is_active) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-  )
-    .bind(category!.id, unique("Product "), unique("p-"), opts.pricePaise ?? 10000, opts.stock ?? 10, opts.isActive === false ? 0 : 1)
-    .first<{ id: number }>();
-  return product!.id;
-}
+import { api, login, registerUser } from "./helpers";
+import { insertProduct } from "./fixtures";
 
 type HeaderMap = Record<string, string>;
 

@@ -81,6 +81,9 @@ export const conflictResponses = {
   409: errorResponse("A request with the same Idempotency-Key is still running"),
   422: errorResponse("The Idempotency-Key was used with a different request"),
 } as const;
+export const retryResponses = {
+  503: errorResponse("Temporary failure; nothing was changed, retry"),
+} as const;
 export const gatewayResponses = {
   502: errorResponse("The payment gateway failed or timed out"),
   503: errorResponse("Payments are not configured"),

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { bearerSecurity, conflictResponses, errorResponses, IdParam, json, jsonBody } from "../../lib/openapi";
+import { bearerSecurity, conflictResponses, errorResponses, gatewayResponses, IdParam, json, jsonBody, retryResponses } from "../../lib/openapi";
 import { paginated, paginationQuery } from "../../lib/pagination";
 import { requireAdmin, requireUser } from "../../middleware/auth";
 import { IdempotencyHeaders } from "../../lib/idempotency";
@@ -21,7 +21,7 @@ export const createOrderRoute = createRoute({
     400: badRequest,
     401: unauthorized,
     ...conflictResponses,
-    503: json(z.object({ error: z.string() }), "Temporary failure; nothing was changed, retry"),
+    ...retryResponses,
   },
 });
 
@@ -70,6 +70,6 @@ export const updateStatusRoute = createRoute({
     403: forbidden,
     404: notFound,
     409: conflictResponses[409],
-    502: json(z.object({ error: z.string() }), "The refund failed at the payment gateway; nothing was changed"),
+    502: gatewayResponses[502],
   },
 });
