@@ -1,9 +1,17 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { bearerSecurity, errorResponses, IdParam, json, jsonBody } from "../../lib/openapi";
+import { bearerSecurity, errorResponses, IdParam, json, jsonBody, preconditionFailedResponse } from "../../lib/openapi";
 import { paginated } from "../../lib/pagination";
 import { requireAdmin } from "../../middleware/auth";
 import { cachedListing, cachedRead, invalidatesCatalog } from "./catalog.cache";
-import { FeaturedQuery, ProductCreateBody, ProductDetailSchema, ProductListQuery, ProductPatchBody, ProductPutBody } from "./products.schemas";
+import {
+  FeaturedQuery,
+  IfMatchHeaders,
+  ProductCreateBody,
+  ProductDetailSchema,
+  ProductListQuery,
+  ProductPatchBody,
+  ProductPutBody,
+} from "./products.schemas";
 import { ProductListSchema } from "./products.view";
 
 const tags = ["Products"];
@@ -65,8 +73,15 @@ export const putProductRoute = createRoute({
   tags,
   summary: "Update a product (name, price and category required)",
   ...admin,
-  request: { params: IdParam, ...jsonBody(ProductPutBody) },
-  responses: { 200: json(ProductDetailSchema, "Updated"), 400: badRequest, 401: unauthorized, 403: forbidden, 404: notFound },
+  request: { params: IdParam, headers: IfMatchHeaders, ...jsonBody(ProductPutBody) },
+  responses: {
+    200: json(ProductDetailSchema, "Updated"),
+    400: badRequest,
+    401: unauthorized,
+    403: forbidden,
+    404: notFound,
+    412: preconditionFailedResponse,
+  },
 });
 
 export const patchProductRoute = createRoute({
@@ -75,8 +90,15 @@ export const patchProductRoute = createRoute({
   tags,
   summary: "Update some fields of a product; `stock` is set through its inventory object",
   ...admin,
-  request: { params: IdParam, ...jsonBody(ProductPatchBody) },
-  responses: { 200: json(ProductDetailSchema, "Updated"), 400: badRequest, 401: unauthorized, 403: forbidden, 404: notFound },
+  request: { params: IdParam, headers: IfMatchHeaders, ...jsonBody(ProductPatchBody) },
+  responses: {
+    200: json(ProductDetailSchema, "Updated"),
+    400: badRequest,
+    401: unauthorized,
+    403: forbidden,
+    404: notFound,
+    412: preconditionFailedResponse,
+  },
 });
 
 export const deleteProductRoute = createRoute({
