@@ -283,6 +283,51 @@ export const sweepCursors = sqliteTable("sweep_cursors", {
   position: integer("position").notNull().default(0),
 });
 
+/*
+ * Sales rollups: the admin dashboard and the sales report read these instead of every order. They are kept exact by
+ * SQLite triggers on `orders` and `order_items` (migration 0004_sales_rollups), not by application code: a trigger
+ * runs inside the statement that changes an order, so the rollup moves in the same atomic write (and the same D1
+ * batch) whatever the code path (checkout, verify, webhook, refund, cancel, sweep, admin, a seed script or raw SQL).
+ * "Paid" means payment_status `success`, as in analytics.service.ts; days are the UTC day, `substr(created_at, 1, 10)`.
+ */
+
+/** Orders and their total per (status, payment_status): orders by status, revenue and the admin list's count. */
+export const orderStatusTotals = sqliteTable(
+  "order_status_totals",
+  {
+    status: text("status", { enum: ORDER_STATUSES }).notNull(),
+    paymentStatus: text("payment_status", { enum: PAYMENT_STATUSES }).notNull(),
+    orderCount: integer("order_count").notNull().default(0),
+    totalPaise: integer("total_paise").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.status, t.paymentStatus] })],
+);
+
+/** Paid orders and their total per UTC day of creation; a day with no paid order has no row. */
+export const paidSalesDaily = sqliteTable("paid_sales_daily", {
+  day: text("day").primaryKey(),
+  orderCount: integer("order_count").notNull(),
+  totalPaise: integer("total_paise").notNull(),
+});
+
+/** Units and revenue per product over the lines of paid orders; a product with no paid line has no row. */
+export const productSales = sqliteTable(
+  "product_sales",
+  {
+    productId: integer("product_id").primaryKey(),
+    unitsSold: integer("units_sold").notNull(),
+    revenuePaise: integer("revenue_paise").notNull(),
+  },
+  // the best sellers are the first rows of this index: units descending, ties to the lower product id
+  (t) => [index("product_sales_best_idx").on(sql`${t.unitsSold} desc`, t.productId)],
+);
+
+/** Row counts of large tables, kept by triggers, so a total needs no count(*) over the table ('products'). */
+export const rowCounts = sqliteTable("row_counts", {
+  tableName: text("table_name").primaryKey(),
+  rowCount: integer("row_count").notNull(),
+});
+
 export type User = typeof users.$inferSelect;
 export type Category = typeof categories.$inferSelect;
 export type Product = typeof products.$inferSelect;

@@ -1,7 +1,7 @@
 /** Reads orders in the contract's Order and OrderList shapes: one D1 round trip per order, no N+1. */
 import { desc, eq, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
-import { categories, orderItems, orders, products, users, type Order } from "../../db/schema";
+import { categories, orderItems, orders, orderStatusTotals, products, users, type Order } from "../../db/schema";
 import { notFound } from "../../lib/errors";
 import { formatMoney } from "../../lib/money";
 import type { PageRequest } from "../../lib/pagination";
@@ -41,6 +41,8 @@ export const toOrderListOut = (row: OrderListRow) => ({
 /**
  * A page of orders, newest first: the caller's own, or everyone's for an admin. Rows and count are queried
  * concurrently (D1's batch() maps joined rows by column name, which collides on `id`/`name`, so reads avoid it).
+ * The page walks the (user_id, created_at) or (created_at) index backwards, with no sort; an admin's count is the sum
+ * of the trigger-kept order_status_totals (a few rows), not a count over every order.
  */
 export async function listOrders(db: Database, userId: number | null, page: PageRequest) {
   const scope = userId === null ? undefined : eq(orders.userId, userId);
@@ -52,7 +54,9 @@ export async function listOrders(db: Database, userId: number | null, page: Page
       .orderBy(desc(orders.createdAt), desc(orders.id))
       .limit(page.limit)
       .offset(page.offset),
-    db.select({ count: sql<number>`count(*)` }).from(orders).where(scope),
+    userId === null
+      ? db.select({ count: sql<number>`coalesce(sum(${orderStatusTotals.orderCount}), 0)`.mapWith(Number) }).from(orderStatusTotals)
+      : db.select({ count: sql<number>`count(*)` }).from(orders).where(scope),
   ]);
   return { count, results: rows.map(toOrderListOut) };
 }
