@@ -279,37 +279,38 @@ describe("sales rollups", () => {
   });
 });
 
-/** A D1 binding that adds up `meta.rows_read` of everything run through it (raw() has no meta: it is asked twice). */
+/**
+ * A D1 binding that adds up `meta.rows_read` of everything run through it (raw() has no meta, so it is asked twice)
+ * and keeps each statement it ran, for its query plan.
+ */
 function countingD1(inner: D1Database) {
-  const counter = { rowsRead: 0 };
-  const originals = new WeakMap<object, D1PreparedStatement>();
-  const wrap = (stmt: D1PreparedStatement): D1PreparedStatement => {
+  const counter = { rowsRead: 0, statements: [] as { sql: string; params: unknown[] }[] };
+  const originals = new WeakMap<object, { stmt: D1PreparedStatement; sql: string; params: unknown[] }>();
+  const wrap = (stmt: D1PreparedStatement, sql: string, params: unknown[]): D1PreparedStatement => {
+    const ran = <T extends { meta: { rows_read: number } }>(result: T) => {
+      counter.rowsRead += result.meta.rows_read;
+      counter.statements.push({ sql, params });
+      return result;
+    };
     const wrapped = {
-      bind: (...values: unknown[]) => wrap(stmt.bind(...values)),
-      first: (column?: string) => stmt.first(column as string),
-      run: async () => {
-        const result = await stmt.run();
-        counter.rowsRead += result.meta.rows_read;
-        return result;
-      },
-      all: async () => {
-        const result = await stmt.all();
-        counter.rowsRead += result.meta.rows_read;
-        return result;
-      },
+      bind: (...values: unknown[]) => wrap(stmt.bind(...values), sql, values),
+      run: async () => ran(await stmt.run()),
+      all: async () => ran(await stmt.all()),
       raw: async (options?: { columnNames?: boolean }) => {
-        counter.rowsRead += (await stmt.all()).meta.rows_read;
+        ran(await stmt.all());
         return stmt.raw(options as { columnNames: true });
       },
     } as unknown as D1PreparedStatement;
-    originals.set(wrapped, stmt);
+    originals.set(wrapped, { stmt, sql, params });
     return wrapped;
   };
   const d1 = {
-    prepare: (query: string) => wrap(inner.prepare(query)),
+    prepare: (sql: string) => wrap(inner.prepare(sql), sql, []),
     batch: async (statements: D1PreparedStatement[]) => {
-      const results = await inner.batch(statements.map((s) => originals.get(s) ?? s));
+      const known = statements.map((s) => originals.get(s)!);
+      const results = await inner.batch(known.map((k) => k.stmt));
       for (const r of results) counter.rowsRead += r.meta.rows_read;
+      counter.statements.push(...known.map(({ sql, params }) => ({ sql, params })));
       return results;
     },
   } as unknown as D1Database;
@@ -348,12 +349,14 @@ describe("admin reads at scale", () => {
     const [{ id: userId }] = await all<{ id: number }>("INSERT INTO users (username, email, password_hash) VALUES (?, ?, 'x') RETURNING id", unique("bulk"), `${unique("bulk")}@x.test`);
     const category = await insertCategory();
     const productIds = await Promise.all(Array.from({ length: 20 }, (_, i) => insertProduct({ categoryId: category, stock: i % 12 })));
+    const statements: { name: string; sql: string; params: unknown[] }[] = [];
     const measure = async () => {
       const reads: Record<string, number> = {};
       const run = async (name: string, read: (d1: D1Database) => Promise<unknown>) => {
         const { d1, counter } = countingD1(env.DB);
         await read(d1);
         reads[name] = counter.rowsRead;
+        statements.push(...counter.statements.map((st) => ({ name, ...st })));
       };
       await run("dashboard", (d1) => loadDashboard(db(d1)));
       await run("sales report, 30 days", (d1) => loadSalesReport(db(d1), 30, new Date()));
@@ -370,6 +373,13 @@ describe("admin reads at scale", () => {
       // the sales report reads the paid orders of the window's first, partial day: a handful here
       expect(rows, `${name}: ${small[name]} rows with 60 orders, ${rows} with 600`).toBeLessThanOrEqual(small[name] + 10);
       expect(rows, name).toBeLessThan(400);
+    }
+    // and every query walks an index in the order it needs: no sort of all matching rows, no scan of orders or lines
+    expect(statements.length).toBeGreaterThan(10);
+    for (const { name, sql, params } of statements) {
+      const plan = (await all<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, ...params)).map((p) => p.detail).join(" | ");
+      expect(plan, `${name}: ${sql}`).not.toContain("TEMP B-TREE");
+      expect(plan, `${name}: ${sql}`).not.toMatch(/SCAN ("?order_items"?|"?orders"?)( AS \w+)?(?! USING)( |$)/);
     }
   });
 });

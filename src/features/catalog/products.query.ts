@@ -134,12 +134,16 @@ export function featuredProducts(db: Database, filters: Omit<ProductFilters, "ac
   return selectRows(db, { ...filters, activeOnly: true }, NEWEST_FIRST, FEATURED_COUNT, 0);
 }
 
-/** Active products with fewer than 10 units in the projection, the emptiest first. */
-export function lowStockProducts(db: Database): Promise<ProductListRow[]> {
+/**
+ * Active products with fewer than 10 units in the projection, the emptiest first, at most `limit`: the first rows of
+ * the (is_active, stock) index, so the rows read follow the limit, not the catalogue.
+ */
+export function lowStockProducts(db: Database, limit: number): Promise<ProductListRow[]> {
   return db
     .select(productListColumns)
     .from(products)
     .innerJoin(categories, eq(categories.id, products.categoryId))
     .where(and(eq(products.isActive, true), lt(products.stock, LOW_STOCK_THRESHOLD)))
-    .orderBy(asc(products.stock), asc(products.id));
+    .orderBy(asc(products.stock), asc(products.id))
+    .limit(limit);
 }

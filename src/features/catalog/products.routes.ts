@@ -6,6 +6,7 @@ import { cachedListing, cachedRead, invalidatesCatalog } from "./catalog.cache";
 import {
   FeaturedQuery,
   IfMatchHeaders,
+  LowStockQuery,
   ProductCreateBody,
   ProductDetailSchema,
   ProductListQuery,
@@ -42,8 +43,9 @@ export const lowStockProductsRoute = createRoute({
   method: "get",
   path: "/products/low_stock/",
   tags,
-  summary: "Active products with fewer than 10 units in stock",
+  summary: "Active products with fewer than 10 units in stock, the emptiest first, at most `limit` (100) of them",
   ...admin,
+  request: { query: LowStockQuery },
   responses: { 200: json(z.array(ProductListSchema), "Low-stock products"), 401: unauthorized, 403: forbidden },
 });
 
