@@ -549,6 +549,9 @@ describe("featured and low stock", () => {
       expect(res.status, query).toBe(200);
       expect(ids(res.body), query).toEqual(emptiest.slice(0, 100));
     }
+    // the dashboard lists the same 100
+    const dashboard = await api("GET", "/api/products/analytics/", { token: admin.access });
+    expect(ids(dashboard.body.low_stock_products)).toEqual(emptiest.slice(0, 100));
     const doc = (await api("GET", "/openapi.json")).body;
     expect(doc.paths["/api/products/low_stock/"].get.parameters).toEqual([
       expect.objectContaining({ name: "limit", in: "query", required: false, schema: expect.objectContaining({ maximum: 100 }) }),

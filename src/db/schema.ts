@@ -289,6 +289,8 @@ export const sweepCursors = sqliteTable("sweep_cursors", {
  * runs inside the statement that changes an order, so the rollup moves in the same atomic write (and the same D1
  * batch) whatever the code path (checkout, verify, webhook, refund, cancel, sweep, admin, a seed script or raw SQL).
  * "Paid" means payment_status `success`, as in analytics.service.ts; days are the UTC day, `substr(created_at, 1, 10)`.
+ * drizzle-kit knows nothing of triggers: a migration that rebuilds orders, order_items or products (copy, drop, rename)
+ * drops them, and must create them again from 0004_sales_rollups.sql and re-run its backfill.
  */
 
 /** Orders and their total per (status, payment_status): orders by status, revenue and the admin list's count. */
