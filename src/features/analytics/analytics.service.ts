@@ -15,7 +15,7 @@ import type { Dashboard, SalesReport } from "./analytics.schemas";
 
 const LOW_STOCK_BELOW = 10;
 /** The dashboard shows the emptiest products only; `GET /products/low_stock/` lists them with a limit of its own. */
-export const DASHBOARD_LOW_STOCK = 100;
+const DASHBOARD_LOW_STOCK = 100;
 const TOP_PRODUCTS = 10;
 const RECENT_ORDERS = 10;
 const DAY_MS = 86_400_000;
