@@ -41,7 +41,7 @@ export const listLowStock: Handler<typeof routes.lowStockProductsRoute> = async 
 
 /** The detail view with its ETag, set here (the etag middleware keeps it) so If-Match compares the very same value. */
 async function detailWithEtag(c: Context<AppEnv>, id: number, includeInactive: boolean) {
-  const view = await service.productDetail(c.get("db"), c.env, id, includeInactive);
+  const view = await service.productDetail(c.get("db"), id, includeInactive);
   c.header("ETag", await service.productEtag(view));
   return view;
 }
@@ -52,7 +52,7 @@ export const getProduct: Handler<typeof routes.getProductRoute> = async (c) => {
 
 export const createProduct: Handler<typeof routes.createProductRoute> = async (c) => {
   const id = await service.createProduct(c.get("db"), c.env, c.req.valid("json"));
-  return c.json(await service.productDetail(c.get("db"), c.env, id, true), 201);
+  return c.json(await service.productDetail(c.get("db"), id, true), 201);
 };
 
 export const putProduct: Handler<typeof routes.putProductRoute> = async (c) => {

@@ -4,15 +4,15 @@
  * product's row already carries its initial stock, so even if the object call fails the object later seeds itself
  * from that same number. The detail view shows the object's count, the exact one.
  */
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
-import { products, type Product } from "../../db/schema";
+import { categories, products, type Product } from "../../db/schema";
 import { sha256Hex } from "../../lib/crypto";
 import { detail, errorMessage, fieldError, isForeignKeyViolation, notFound } from "../../lib/errors";
 import { formatMoney } from "../../lib/money";
 import { nowIso } from "../../lib/time";
 import { adjustStock, availableStock, setStock, setStockIf } from "../../inventory/inventory.client";
-import { categoryById } from "./categories.service";
+import { categorySubtreeQuery, renderSubtree } from "./categories.service";
 import type { ProductDetailOut, ProductInput } from "./products.schemas";
 import { slugify, uniqueSlugSql } from "./slug";
 
@@ -84,7 +84,7 @@ export async function updateProduct(db: Database, env: Env, id: number, input: P
 
 /** The product as the client's ETag described it, or 412 when it has changed since (or the ETag is not its own). */
 async function requireUnchanged(db: Database, env: Env, id: number, ifMatch: string): Promise<ProductDetailOut> {
-  const current = await productDetail(db, env, id, true);
+  const current = await productDetail(db, id, true);
   if (!etagMatches(ifMatch, await productEtag(current))) throw preconditionFailed();
   return current;
 }
@@ -133,15 +133,21 @@ export async function deleteProduct(db: Database, id: number): Promise<void> {
   if (deleted.length === 0) throw notFound();
 }
 
-/** ProductDetail with its category tree and the inventory object's stock; inactive products only for admins. */
-export async function productDetail(db: Database, env: Env, id: number, includeInactive: boolean): Promise<ProductDetailOut> {
-  const [row] = await db
-    .select()
-    .from(products)
-    .where(and(eq(products.id, id), includeInactive ? undefined : eq(products.isActive, true)));
+/**
+ * ProductDetail with its category tree, in one D1 round trip (a batch of the product and its category subtree), with
+ * stock from the D1 projection, which every stock change keeps current: no Durable Object call, so the detail can be
+ * served by a read replica and cached like the listings. Inactive products only for admins.
+ */
+export async function productDetail(db: Database, id: number, includeInactive: boolean): Promise<ProductDetailOut> {
+  const [[row], categoryRows] = await db.batch([
+    db
+      .select()
+      .from(products)
+      .where(and(eq(products.id, id), includeInactive ? undefined : eq(products.isActive, true))),
+    categorySubtreeQuery(db, sql`${categories.id} = (select ${products.categoryId} from ${products} where ${products.id} = ${id})`),
+  ]);
   if (!row) throw notFound();
-  const [category, stock] = await Promise.all([categoryById(db, row.categoryId), availableStock(env, id)]);
-  return toProductDetailOut(row, category, stock);
+  return toProductDetailOut(row, renderSubtree(categoryRows, (c) => c.id === row.categoryId), row.stock);
 }
 
 const toProductDetailOut = (row: Product, category: ProductDetailOut["category"], stock: number): ProductDetailOut => ({
