@@ -566,14 +566,22 @@ describe("query plans", () => {
       const queries = listQueries(db(env.DB), filters, ordering, page);
       for (const steps of [await plan(queries.rows), await plan(queries.count)]) {
         expect(steps.join(" | ")).not.toMatch(/SCAN (products|"products")\b(?! USING)/);
-        expect(steps.some((s) => /USING (COVERING )?INDEX products_/.test(s)), steps.join(" | ")).toBe(true);
+        expect(steps.some((s) => /USING (COVERING )?INDEX (products_|sqlite_autoindex_catalog_counts)/.test(s)), steps.join(" | ")).toBe(true);
       }
+    }
+  });
+
+  it("counts a page without a search or price bound from one maintained row, not over the catalogue", async () => {
+    for (const filters of [{ activeOnly: true }, { activeOnly: false, inStock: true }, { activeOnly: true, category: "x" }] as ProductFilters[]) {
+      const count = (await plan(listQueries(db(env.DB), filters, undefined, page).count)).join(" | ");
+      expect(count).toMatch(/SEARCH catalog_counts USING INDEX sqlite_autoindex_catalog_counts_1 \(scope=\?\)/);
+      expect(count).not.toContain("products_");
     }
   });
 
   it("walks the index of the requested order, or the category's, rather than sorting every match", async () => {
     const cases: [ProductFilters, OrderingKey[] | undefined, string, string][] = [
-      [{ activeOnly: true, inStock: true }, undefined, "products_active_created_idx", "products_active_stock_idx"],
+      [{ activeOnly: true, inStock: true }, undefined, "products_active_created_idx", "catalog_counts"],
       [{ activeOnly: true, minPrice: 100, inStock: true }, [{ field: "name", desc: false }], "products_active_name_idx", "products_active_"],
       [{ activeOnly: true, minPrice: 100 }, [{ field: "price", desc: true }], "products_active_price_idx", "products_active_price_idx"],
       [{ activeOnly: true, category: "x", inStock: true, maxPrice: 5 }, undefined, "products_category_created_idx", "products_category_created_idx"],
