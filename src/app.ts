@@ -1,4 +1,3 @@
-import { Scalar } from "@scalar/hono-api-reference";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
@@ -12,6 +11,7 @@ import { catalogRouter } from "./features/catalog/catalog.router";
 import { healthRouter } from "./features/health/health.router";
 import { ordersRouter } from "./features/orders/orders.router";
 import { paymentsRouter } from "./features/payments/payments.router";
+import { docsHtml, docsSecureHeaders } from "./lib/docs";
 import { ApiError } from "./lib/errors";
 import { createRouter } from "./lib/openapi";
 import { authenticate } from "./middleware/auth";
@@ -62,7 +62,7 @@ export function createApp() {
     },
     servers: [{ url: new URL(c.req.url).origin }],
   }));
-  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Edge Shop API" }));
+  app.get("/docs", docsSecureHeaders, (c) => c.html(docsHtml));
 
   app.notFound((c) => c.json({ detail: "Not found." }, 404));
   app.onError((err, c) => {
