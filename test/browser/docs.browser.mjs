@@ -133,6 +133,15 @@ test("/docs renders every operation from this origin alone, with no console erro
   await page.waitForSelector(".opblock.is-open .responses-table", { timeout: 10_000 });
   await page.waitForNetworkIdle({ idleTime: 200 });
 
+  // Try it out sends a real request to the API from the page: the CSP's connect-src must allow this origin.
+  const health = summaries[operations.findIndex((op) => op === "GET /health")];
+  await health.$eval(".opblock-summary-control", (el) => el.click());
+  await page.waitForSelector(".opblock-get.is-open .try-out__btn");
+  await page.$eval(".opblock-get.is-open .try-out__btn", (el) => el.click());
+  await page.$eval(".opblock-get.is-open .execute", (el) => el.click());
+  const answered = await page.waitForSelector(".opblock-get.is-open .live-responses-table tr.response .response-col_status", { timeout: 10_000 });
+  assert.equal((await answered.evaluate((el) => el.textContent)).trim(), "200");
+
   mkdirSync(RESULTS, { recursive: true });
   await page.screenshot({ path: `${RESULTS}/docs.png`, fullPage: true });
   await page.screenshot({ path: `${RESULTS}/docs-top.png` });
