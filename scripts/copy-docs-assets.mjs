@@ -4,21 +4,21 @@
 //
 // swagger-ui.css embeds its icons as data: URLs, which a CSP of img-src 'self' blocks; each one is written out as
 // a file beside the stylesheet and the stylesheet points at it, so the page's policy can stay 'self' and nothing else.
+// Source map comments are dropped: the maps are not shipped. Unchanged files are not rewritten, so a running
+// `wrangler dev` does not see the folder churn when the tests start.
 import { createHash } from "node:crypto";
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { dirname, join, relative } from "node:path";
 
-const COPIED = ["swagger-ui-bundle.js", "favicon-32x32.png", "LICENSE", "NOTICE"];
 const EXTENSIONS = { "image/svg+xml": "svg", "image/png": "png", "image/jpeg": "jpg", "image/gif": "gif" };
+const SOURCE_MAP_COMMENT = /\n?\/[/*]# sourceMappingURL=[^\n]*?(\*\/)?\s*$/;
 
 const source = dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
 const target = new URL("../public/docs/vendor/", import.meta.url).pathname;
-rmSync(target, { recursive: true, force: true });
-mkdirSync(join(target, "img"), { recursive: true });
-for (const file of COPIED) copyFileSync(join(source, file), join(target, file));
+const wanted = new Map(); // path under target -> contents
 
-/** `url("data:…")` or `url(data:…)` -> `url(img/<hash>.<ext>)`, with the decoded bytes written to that file. */
+/** `url("data:…")` or `url(data:…)` -> `url(img/<hash>.<ext>)`, with the decoded bytes as that file. */
 function extractDataUrl(_match, quoted, bare) {
   // In a quoted CSS string the only escape swagger-ui.css uses is \" ; a bare url() has none.
   const url = quoted !== undefined ? quoted.replace(/\\(.)/g, "$1") : bare;
@@ -26,14 +26,36 @@ function extractDataUrl(_match, quoted, bare) {
   if (!(type in EXTENSIONS)) throw new Error(`swagger-ui.css: unexpected data URL ${url.slice(0, 60)}`);
   const bytes = params.includes(";base64") ? Buffer.from(data, "base64") : Buffer.from(decodeURIComponent(data));
   const name = `img/${createHash("sha256").update(bytes).digest("hex").slice(0, 16)}.${EXTENSIONS[type]}`;
-  writeFileSync(join(target, name), bytes);
+  wanted.set(name, bytes);
   return `url(${name})`;
 }
+
 const css = readFileSync(join(source, "swagger-ui.css"), "utf8")
   .replace(/url\(\s*(?:"(data:(?:[^"\\]|\\.)*)"|(data:[^)"'\s]*))\s*\)/g, extractDataUrl)
-  .replace(/\/\*# sourceMappingURL=.*?\*\//, "");
+  .replace(SOURCE_MAP_COMMENT, "\n");
 if (css.includes("data:")) throw new Error("swagger-ui.css: a data: URL was left in the stylesheet");
-writeFileSync(join(target, "swagger-ui.css"), css);
+wanted.set("swagger-ui.css", Buffer.from(css));
+wanted.set("swagger-ui-bundle.js", Buffer.from(readFileSync(join(source, "swagger-ui-bundle.js"), "utf8").replace(SOURCE_MAP_COMMENT, "\n")));
+for (const file of ["favicon-32x32.png", "LICENSE", "NOTICE"]) wanted.set(file, readFileSync(join(source, file)));
+
+let written = 0;
+for (const [name, bytes] of wanted) {
+  const path = join(target, name);
+  let current;
+  try {
+    current = readFileSync(path);
+  } catch {
+    // not there yet
+  }
+  if (current?.equals(bytes)) continue;
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, bytes);
+  written++;
+}
+for (const entry of readdirSync(target, { recursive: true, withFileTypes: true })) {
+  const name = relative(target, join(entry.parentPath, entry.name));
+  if (entry.isFile() && !wanted.has(name)) rmSync(join(target, name));
+}
 
 const { version } = JSON.parse(readFileSync(join(source, "package.json"), "utf8"));
-console.log(`Copied swagger-ui-dist ${version} to public/docs/vendor/`);
+console.log(`swagger-ui-dist ${version} in public/docs/vendor/ (${written} of ${wanted.size} files updated)`);
