@@ -62,8 +62,18 @@ describe("the API shell", () => {
     expect(urls).toEqual(expect.arrayContaining(["/docs/vendor/swagger-ui-bundle.js", "/docs/vendor/swagger-ui.css", "/docs/init.js"]));
     for (const url of urls) {
       const res = await env.ASSETS.fetch(`https://shop.test${url}`);
-      expect(res.status, url).toBe(200);
+      expect(res.status, `${url}: missing? \`npm test\` copies the docs UI first (scripts/copy-docs-assets.mjs)`).toBe(200);
       expect(res.headers.get("Content-Type"), url).toMatch(/javascript|css|image/);
+      await res.arrayBuffer();
+    }
+    // The stylesheet's icons: files beside it, not data: URLs (img-src 'self' would block those).
+    const css = await (await env.ASSETS.fetch("https://shop.test/docs/vendor/swagger-ui.css")).text();
+    const images = [...css.matchAll(/url\(([^)]+)\)/g)].map((m) => m[1]);
+    expect(images.length).toBeGreaterThan(5);
+    for (const image of new Set(images)) {
+      expect(image).toMatch(/^img\/\w+\.(svg|png|jpg)$/);
+      const res = await env.ASSETS.fetch(`https://shop.test/docs/vendor/${image}`);
+      expect(res.status, image).toBe(200);
       await res.arrayBuffer();
     }
   });
