@@ -25,8 +25,8 @@ export function createApp() {
     const origins = (c.env.CORS_ORIGINS ?? "*").split(",").map((o) => o.trim());
     return cors({
       origin: origins.includes("*") ? "*" : origins,
-      allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "X-Cart-Id"],
-      exposeHeaders: ["X-Cart-Id", "X-Request-Id", "ETag", "Retry-After"],
+      allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "X-Cart-Id", "X-D1-Bookmark"],
+      exposeHeaders: ["X-Cart-Id", "X-Request-Id", "ETag", "Retry-After", "X-D1-Bookmark"],
       maxAge: 600,
     })(c, next);
   });

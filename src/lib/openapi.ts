@@ -81,6 +81,7 @@ export const conflictResponses = {
   409: errorResponse("A request with the same Idempotency-Key is still running"),
   422: errorResponse("The Idempotency-Key was used with a different request"),
 } as const;
+export const preconditionFailedResponse = errorResponse("If-Match named an older version: nothing was changed; reload and retry");
 export const retryResponses = {
   503: errorResponse("Temporary failure; nothing was changed, retry"),
 } as const;

@@ -49,16 +49,24 @@ export async function allCategories(db: Database): Promise<Category[]> {
   return db.select().from(categories).orderBy(asc(categories.id));
 }
 
-/** One category with its nested children, selected by `where` (one recursive query), or 404. */
-async function categoryWithChildren(db: Database, where: SQL, isRoot: (row: Category) => boolean): Promise<CategoryOut> {
-  const rows = await db
+/** The rows of the category matched by `where` and all its descendants (one recursive query, batchable). */
+export const categorySubtreeQuery = (db: Database, where: SQL) =>
+  db
     .select()
     .from(categories)
     .where(sql`${categories.id} IN ${subtreeIds(where)}`)
     .orderBy(asc(categories.id));
+
+/** Renders the category of `rows` for which `isRoot` holds, with its nested children, or 404. */
+export function renderSubtree(rows: readonly Category[], isRoot: (row: Category) => boolean): CategoryOut {
   const root = rows.find(isRoot);
   if (!root) throw notFound();
   return categoryTree(rows).render(root);
+}
+
+/** One category with its nested children, selected by `where` (one recursive query), or 404. */
+async function categoryWithChildren(db: Database, where: SQL, isRoot: (row: Category) => boolean): Promise<CategoryOut> {
+  return renderSubtree(await categorySubtreeQuery(db, where), isRoot);
 }
 
 export const categoryBySlug = (db: Database, slug: string) =>

@@ -1,9 +1,17 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { bearerSecurity, errorResponses, IdParam, json, jsonBody } from "../../lib/openapi";
+import { bearerSecurity, errorResponses, IdParam, json, jsonBody, preconditionFailedResponse } from "../../lib/openapi";
 import { paginated } from "../../lib/pagination";
 import { requireAdmin } from "../../middleware/auth";
-import { cachedListing, cachedRead, invalidatesCatalog } from "./catalog.cache";
-import { FeaturedQuery, ProductCreateBody, ProductDetailSchema, ProductListQuery, ProductPatchBody, ProductPutBody } from "./products.schemas";
+import { cachedListing, invalidatesCatalog } from "./catalog.cache";
+import {
+  FeaturedQuery,
+  IfMatchHeaders,
+  ProductCreateBody,
+  ProductDetailSchema,
+  ProductListQuery,
+  ProductPatchBody,
+  ProductPutBody,
+} from "./products.schemas";
 import { ProductListSchema } from "./products.view";
 
 const tags = ["Products"];
@@ -43,8 +51,8 @@ export const getProductRoute = createRoute({
   method: "get",
   path: "/products/{id}/",
   tags,
-  summary: "One product with its category; stock is the inventory object's count",
-  middleware: cachedRead,
+  summary: "One product with its category (stock from the projection every stock change keeps current; cached 30 s)",
+  middleware: cachedListing,
   request: { params: IdParam },
   responses: { 200: json(ProductDetailSchema, "Product"), 401: unauthorized, 404: notFound },
 });
@@ -65,8 +73,15 @@ export const putProductRoute = createRoute({
   tags,
   summary: "Update a product (name, price and category required)",
   ...admin,
-  request: { params: IdParam, ...jsonBody(ProductPutBody) },
-  responses: { 200: json(ProductDetailSchema, "Updated"), 400: badRequest, 401: unauthorized, 403: forbidden, 404: notFound },
+  request: { params: IdParam, headers: IfMatchHeaders, ...jsonBody(ProductPutBody) },
+  responses: {
+    200: json(ProductDetailSchema, "Updated"),
+    400: badRequest,
+    401: unauthorized,
+    403: forbidden,
+    404: notFound,
+    412: preconditionFailedResponse,
+  },
 });
 
 export const patchProductRoute = createRoute({
@@ -75,8 +90,15 @@ export const patchProductRoute = createRoute({
   tags,
   summary: "Update some fields of a product; `stock` is set through its inventory object",
   ...admin,
-  request: { params: IdParam, ...jsonBody(ProductPatchBody) },
-  responses: { 200: json(ProductDetailSchema, "Updated"), 400: badRequest, 401: unauthorized, 403: forbidden, 404: notFound },
+  request: { params: IdParam, headers: IfMatchHeaders, ...jsonBody(ProductPatchBody) },
+  responses: {
+    200: json(ProductDetailSchema, "Updated"),
+    400: badRequest,
+    401: unauthorized,
+    403: forbidden,
+    404: notFound,
+    412: preconditionFailedResponse,
+  },
 });
 
 export const deleteProductRoute = createRoute({

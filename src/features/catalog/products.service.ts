@@ -4,14 +4,15 @@
  * product's row already carries its initial stock, so even if the object call fails the object later seeds itself
  * from that same number. The detail view shows the object's count, the exact one.
  */
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
-import { products, type Product } from "../../db/schema";
-import { errorMessage, fieldError, isForeignKeyViolation, notFound } from "../../lib/errors";
+import { categories, products, type Product } from "../../db/schema";
+import { sha256Hex } from "../../lib/crypto";
+import { detail, errorMessage, fieldError, isForeignKeyViolation, notFound } from "../../lib/errors";
 import { formatMoney } from "../../lib/money";
 import { nowIso } from "../../lib/time";
-import { availableStock, setStock } from "../../inventory/inventory.client";
-import { categoryById } from "./categories.service";
+import { adjustStock, availableStock, setStock, setStockIf } from "../../inventory/inventory.client";
+import { categorySubtreeQuery, renderSubtree } from "./categories.service";
 import type { ProductDetailOut, ProductInput } from "./products.schemas";
 import { slugify, uniqueSlugSql } from "./slug";
 
@@ -46,11 +47,20 @@ export async function createProduct(db: Database, env: Env, input: ProductCreate
   return created.id;
 }
 
-/** Updates the given fields (the slug stays); a new `stock` goes through the inventory object. */
-export async function updateProduct(db: Database, env: Env, id: number, input: ProductInput): Promise<void> {
-  let updated: { id: number }[];
+/**
+ * Updates the given fields (the slug stays). Stock goes through the inventory object: `stock` sets it,
+ * `stock_adjustment` adds to it (decided in the object, never below zero). With `ifMatch` (the ETag the admin's form
+ * was loaded with) the whole write is conditional: a product that changed since, a sale included, answers 412 and
+ * keeps every field; the stock write is conditional on the stock that ETag showed, inside the object.
+ */
+export async function updateProduct(db: Database, env: Env, id: number, input: ProductInput, ifMatch?: string): Promise<void> {
+  if (input.stock !== undefined && input.stock_adjustment !== undefined) {
+    throw fieldError("stock_adjustment", "Send either stock or stock_adjustment, not both.");
+  }
+  const seen = ifMatch === undefined ? null : await requireUnchanged(db, env, id, ifMatch);
+  const stockWrite = await writeStock(env, id, input, seen);
   try {
-    updated = await db
+    const updated = await db
       .update(products)
       .set({
         name: input.name,
@@ -61,13 +71,54 @@ export async function updateProduct(db: Database, env: Env, id: number, input: P
         categoryId: input.category,
         updatedAt: nowIso(),
       })
-      .where(eq(products.id, id))
-      .returning({ id: products.id });
+      .where(and(eq(products.id, id), seen ? eq(products.updatedAt, seen.updated_at) : undefined))
+      .returning({ id: products.id })
+      .catch((err) => unknownCategory(err, input.category));
+    if (updated.length === 0) throw seen ? preconditionFailed() : notFound();
   } catch (err) {
-    unknownCategory(err, input.category);
+    // The fields were refused after the stock was written: put the stock back, unless it moved again meanwhile.
+    if (stockWrite) await setStockIf(env, id, stockWrite.after, stockWrite.before).catch(() => undefined);
+    throw err;
   }
-  if (updated.length === 0) throw notFound();
-  if (input.stock !== undefined) await setStock(env, id, input.stock);
+}
+
+/** The product as the client's ETag described it, or 412 when it has changed since (or the ETag is not its own). */
+async function requireUnchanged(db: Database, env: Env, id: number, ifMatch: string): Promise<ProductDetailOut> {
+  const current = await productDetail(db, id, true);
+  if (!etagMatches(ifMatch, await productEtag(current))) throw preconditionFailed();
+  return current;
+}
+
+async function writeStock(env: Env, id: number, input: ProductInput, seen: ProductDetailOut | null) {
+  if (input.stock_adjustment !== undefined) {
+    const result = await adjustStock(env, id, input.stock_adjustment);
+    if (!result.ok) {
+      throw fieldError("stock_adjustment", `Only ${result.snapshot.available} in stock; cannot remove ${-input.stock_adjustment}.`);
+    }
+    return { before: result.snapshot.available - input.stock_adjustment, after: result.snapshot.available };
+  }
+  if (input.stock === undefined) return null;
+  if (!seen) {
+    const before = await availableStock(env, id);
+    await setStock(env, id, input.stock);
+    return { before, after: input.stock };
+  }
+  const result = await setStockIf(env, id, seen.stock, input.stock);
+  if (!result.ok) throw preconditionFailed();
+  return { before: seen.stock, after: input.stock };
+}
+
+const preconditionFailed = () => detail(412, "The product has changed since it was loaded. Reload it and try again.");
+
+/** An ETag of the detail view: any change a client can see (fields, stock, category) changes it. */
+export async function productEtag(view: ProductDetailOut): Promise<string> {
+  return `"${await sha256Hex(JSON.stringify(view))}"`;
+}
+
+/** `If-Match` holds `*` or a list of strong ETags (RFC 9110: a weak one never matches a write's precondition). */
+function etagMatches(ifMatch: string, etag: string): boolean {
+  if (ifMatch.trim() === "*") return true;
+  return (ifMatch.match(/(W\/)?"[^"]*"/g) ?? []).some((tag) => tag === etag);
 }
 
 /** Deletes a product and its cart lines; one that orders reference stays (order history keeps its rows). */
@@ -82,15 +133,21 @@ export async function deleteProduct(db: Database, id: number): Promise<void> {
   if (deleted.length === 0) throw notFound();
 }
 
-/** ProductDetail with its category tree and the inventory object's stock; inactive products only for admins. */
-export async function productDetail(db: Database, env: Env, id: number, includeInactive: boolean): Promise<ProductDetailOut> {
-  const [row] = await db
-    .select()
-    .from(products)
-    .where(and(eq(products.id, id), includeInactive ? undefined : eq(products.isActive, true)));
+/**
+ * ProductDetail with its category tree, in one D1 round trip (a batch of the product and its category subtree), with
+ * stock from the D1 projection, which every stock change keeps current: no Durable Object call, so the detail can be
+ * served by a read replica and cached like the listings. Inactive products only for admins.
+ */
+export async function productDetail(db: Database, id: number, includeInactive: boolean): Promise<ProductDetailOut> {
+  const [[row], categoryRows] = await db.batch([
+    db
+      .select()
+      .from(products)
+      .where(and(eq(products.id, id), includeInactive ? undefined : eq(products.isActive, true))),
+    categorySubtreeQuery(db, sql`${categories.id} = (select ${products.categoryId} from ${products} where ${products.id} = ${id})`),
+  ]);
   if (!row) throw notFound();
-  const [category, stock] = await Promise.all([categoryById(db, row.categoryId), availableStock(env, id)]);
-  return toProductDetailOut(row, category, stock);
+  return toProductDetailOut(row, renderSubtree(categoryRows, (c) => c.id === row.categoryId), row.stock);
 }
 
 const toProductDetailOut = (row: Product, category: ProductDetailOut["category"], stock: number): ProductDetailOut => ({
