@@ -40,9 +40,9 @@ const categoryFields = {
   parent: z.number().int().positive().nullable().optional().openapi({ description: "Parent category id, or null for a root", example: null }),
 };
 
-export const CategoryCreateBody = z.strictObject(categoryFields).openapi("CategoryCreate");
+export const CategoryCreateBody = z.object(categoryFields).openapi("CategoryCreate");
 /** PUT needs `name`; other fields left out stay as they are (DRF's non-partial update of optional fields). */
 export const CategoryPutBody = CategoryCreateBody.openapi("CategoryPut");
-export const CategoryPatchBody = z.strictObject(categoryFields).partial().openapi("CategoryPatch");
+export const CategoryPatchBody = z.object(categoryFields).partial().openapi("CategoryPatch");
 
 export type CategoryInput = z.infer<typeof CategoryPatchBody>;

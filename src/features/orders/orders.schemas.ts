@@ -42,7 +42,7 @@ export const OrderListSchema = z
   .openapi("OrderList");
 
 export const CreateOrderBody = z
-  .strictObject({
+  .object({
     shipping_address: z.string().trim().min(1).max(2000).optional(),
     shipping_address_id: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable().optional(),
   })
