@@ -131,6 +131,12 @@ export const gatewayResponses = {
   503: errorResponse("Payments are not configured"),
 } as const;
 
+/**
+ * Marks a response field `readOnly` in the OpenAPI document: the server sets it, and a client that sends it back
+ * (PUT of the object it got) has it ignored.
+ */
+export const readOnly = <T extends z.ZodType>(schema: T): T => schema.openapi({ readOnly: true });
+
 /** `content` of a JSON request or response body. */
 export const json = <T extends z.ZodType>(schema: T, description = "") => ({
   description,

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { readOnly } from "../../lib/openapi";
 
 const USERNAME = /^[\w.@+-]+$/;
 
@@ -16,13 +17,13 @@ const password = z.string().min(1).max(128).openapi({ example: "Str0ng-Passw0rd!
 
 export const UserSchema = z
   .object({
-    id: z.number().int(),
+    id: readOnly(z.number().int()),
     username: z.string(),
     email: z.string(),
     first_name: z.string(),
     last_name: z.string(),
     phone: z.string().nullable(),
-    date_joined: z.string().openapi({ example: "2026-11-24T17:07:28.418Z" }),
+    date_joined: readOnly(z.string().openapi({ example: "2026-11-24T17:07:28.418Z" })),
   })
   .openapi("User");
 
@@ -69,7 +70,7 @@ export const ChangePasswordBody = z
 
 export const AddressSchema = z
   .object({
-    id: z.number().int(),
+    id: readOnly(z.number().int()),
     address_type: z.enum(["shipping", "billing"]),
     street_address: z.string(),
     city: z.string(),
@@ -78,7 +79,7 @@ export const AddressSchema = z
     country: z.string(),
     phone: z.string().nullable(),
     is_default: z.boolean(),
-    created_at: z.string(),
+    created_at: readOnly(z.string()),
   })
   .openapi("Address");
 

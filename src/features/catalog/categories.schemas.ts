@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { readOnly } from "../../lib/openapi";
 
 export interface CategoryOut {
   id: number;
@@ -13,16 +14,16 @@ export interface CategoryOut {
 
 export const CategorySchema = z
   .object({
-    id: z.number().int(),
+    id: readOnly(z.number().int()),
     name: z.string().openapi({ example: "Electronics" }),
-    slug: z.string().openapi({ example: "electronics" }),
+    slug: readOnly(z.string().openapi({ example: "electronics" })),
     description: z.string().nullable(),
     parent: z.number().int().nullable().openapi({ example: null }),
     get children() {
-      return z.array(CategorySchema);
+      return z.array(CategorySchema).openapi({ readOnly: true });
     },
-    created_at: z.string().openapi({ example: "2026-11-24T17:07:28.418Z" }),
-    updated_at: z.string().openapi({ example: "2026-11-24T17:07:28.418Z" }),
+    created_at: readOnly(z.string().openapi({ example: "2026-11-24T17:07:28.418Z" })),
+    updated_at: readOnly(z.string().openapi({ example: "2026-11-24T17:07:28.418Z" })),
   })
   .openapi("Category");
 

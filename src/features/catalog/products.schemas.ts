@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { parseMoney, priceInput } from "../../lib/money";
+import { readOnly } from "../../lib/openapi";
 import { paginationQuery } from "../../lib/pagination";
 import { CategorySchema } from "./categories.schemas";
 import { ProductListSchema } from "./products.view";
@@ -9,7 +10,7 @@ export const ProductDetailSchema = ProductListSchema.omit({ category_name: true 
   .extend({
     description: z.string().nullable(),
     category: CategorySchema,
-    updated_at: z.string(),
+    updated_at: readOnly(z.string()),
   })
   .openapi("ProductDetail");
 
