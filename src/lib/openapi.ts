@@ -24,7 +24,7 @@ z.config({
 
 /** Turns zod issues into DRF's `{"field": ["message"]}`; issues with no path go under `non_field_errors`. */
 export function fieldErrors(issues: readonly z.core.$ZodIssue[]): Record<string, string[]> {
-  // No prototype: client-sent keys such as "valueOf" or "__proto__" must be plain fields, not Object.prototype's members.
+  // No prototype: a field named like "valueOf" or "__proto__" must be a plain key, not Object.prototype's member.
   const out: Record<string, string[]> = Object.create(null);
   const add = (field: string, message: string) => (out[field] ??= []).push(message);
   for (const issue of issues) add(issue.path.map(String).join(".") || "non_field_errors", issue.message);
@@ -62,7 +62,7 @@ export function withFieldChecks<S extends z.ZodObject>(
   schema: S,
   check: (c: Context<AppEnv>, fields: Partial<z.output<S>>) => Promise<FieldErrors>,
 ) {
-  // Typed as never resolving: a hook that resolves to undefined does not satisfy the route's response type.
+  // Promise<never> because it always throws; a hook that could resolve to undefined would not fit the route's type.
   const rejectAll = async (result: ValidationResult & { success: false }, c: Context<AppEnv>): Promise<never> => {
     const errors = fieldErrors(result.error.issues);
     const failed = new Set(result.error.issues.map((issue) => issue.path[0]));
