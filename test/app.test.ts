@@ -88,12 +88,11 @@ describe("the API shell", () => {
 });
 
 describe("validation errors", () => {
-  it("names fields that share a name with Object.prototype members instead of failing", async () => {
+  it("ignores keys that share a name with Object.prototype members instead of failing", async () => {
     for (const key of ["valueOf", "toString", "__proto__", "constructor", "hasOwnProperty"]) {
       const res = await api("POST", "/api/auth/token/refresh/", { raw: `{"${key}": ""}` });
       expect(res.status, key).toBe(400);
-      expect(res.body.refresh).toEqual(["This field is required."]);
-      expect(Object.keys(res.body)).toContain(key);
+      expect(res.body, key).toEqual({ refresh: ["This field is required."] });
     }
   });
 });

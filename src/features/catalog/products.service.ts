@@ -10,21 +10,35 @@ import { categories, products, type Product } from "../../db/schema";
 import { sha256Hex } from "../../lib/crypto";
 import { detail, errorMessage, fieldError, isForeignKeyViolation, notFound } from "../../lib/errors";
 import { formatMoney } from "../../lib/money";
+import { assertNoFieldErrors, type FieldErrors } from "../../lib/openapi";
 import { nowIso } from "../../lib/time";
 import { adjustStock, availableStock, setStock, setStockIf } from "../../inventory/inventory.client";
 import { categorySubtreeQuery, renderSubtree } from "./categories.service";
 import type { ProductDetailOut, ProductInput } from "./products.schemas";
 import { slugify, uniqueSlugSql } from "./slug";
 
-/** A write that names a category id that does not exist fails the foreign key; DRF words it this way. */
+const invalidCategory = (category: unknown) => `Invalid pk "${category}" - object does not exist.`;
+
+/**
+ * The field check of a product write that needs D1: a category that does not exist. It runs beside the schema's own
+ * checks (see `withFieldChecks`), so one 400 names every failing field, as DRF's does.
+ */
+export async function productFieldErrors(db: Database, { category }: ProductInput): Promise<FieldErrors> {
+  if (category === undefined) return {};
+  const [found] = await db.select({ id: categories.id }).from(categories).where(eq(categories.id, category));
+  return found ? {} : { category: [invalidCategory(category)] };
+}
+
+/** A write whose category was deleted since `productFieldErrors` fails the foreign key; DRF words it this way. */
 function unknownCategory(err: unknown, category: number | undefined): never {
-  if (isForeignKeyViolation(err)) throw fieldError("category", `Invalid pk "${category}" - object does not exist.`);
+  if (isForeignKeyViolation(err)) throw fieldError("category", invalidCategory(category));
   throw err;
 }
 
 export type ProductCreateInput = Required<Pick<ProductInput, "name" | "price" | "category" | "stock" | "is_active">> & ProductInput;
 
 export async function createProduct(db: Database, env: Env, input: ProductCreateInput): Promise<number> {
+  assertNoFieldErrors(await productFieldErrors(db, input));
   let created: { id: number };
   try {
     [created] = await db
@@ -54,9 +68,11 @@ export async function createProduct(db: Database, env: Env, input: ProductCreate
  * keeps every field; the stock write is conditional on the stock that ETag showed, inside the object.
  */
 export async function updateProduct(db: Database, env: Env, id: number, input: ProductInput, ifMatch?: string): Promise<void> {
+  const errors = await productFieldErrors(db, input);
   if (input.stock !== undefined && input.stock_adjustment !== undefined) {
-    throw fieldError("stock_adjustment", "Send either stock or stock_adjustment, not both.");
+    errors.stock_adjustment = ["Send either stock or stock_adjustment, not both."];
   }
+  assertNoFieldErrors(errors);
   const seen = ifMatch === undefined ? null : await requireUnchanged(db, env, id, ifMatch);
   const stockWrite = await writeStock(env, id, input, seen);
   try {
