@@ -285,12 +285,12 @@ export const sweepCursors = sqliteTable("sweep_cursors", {
 
 /*
  * Sales rollups: the admin dashboard and the sales report read these instead of every order. They are kept exact by
- * SQLite triggers on `orders` and `order_items` (migration 0004_sales_rollups), not by application code: a trigger
+ * SQLite triggers on `orders` and `order_items` (migration 0005_sales_rollups), not by application code: a trigger
  * runs inside the statement that changes an order, so the rollup moves in the same atomic write (and the same D1
  * batch) whatever the code path (checkout, verify, webhook, refund, cancel, sweep, admin, a seed script or raw SQL).
  * "Paid" means payment_status `success`, as in analytics.service.ts; days are the UTC day, `substr(created_at, 1, 10)`.
- * drizzle-kit knows nothing of triggers: a migration that rebuilds orders, order_items or products (copy, drop, rename)
- * drops them, and must create them again from 0004_sales_rollups.sql and re-run its backfill.
+ * drizzle-kit knows nothing of triggers: a migration that rebuilds orders or order_items (copy, drop, rename)
+ * drops them, and must create them again from 0005_sales_rollups.sql and re-run its backfill.
  */
 
 /** Orders and their total per (status, payment_status): orders by status, revenue and the admin list's count. */
@@ -323,12 +323,6 @@ export const productSales = sqliteTable(
   // the best sellers are the first rows of this index: units descending, ties to the lower product id
   (t) => [index("product_sales_best_idx").on(sql`${t.unitsSold} desc`, t.productId)],
 );
-
-/** Row counts of large tables, kept by triggers, so a total needs no count(*) over the table ('products'). */
-export const rowCounts = sqliteTable("row_counts", {
-  tableName: text("table_name").primaryKey(),
-  rowCount: integer("row_count").notNull(),
-});
 
 export type User = typeof users.$inferSelect;
 export type Category = typeof categories.$inferSelect;

@@ -1,6 +1,6 @@
 /**
  * Admin figures. Order figures come from the sales rollups (order_status_totals, paid_sales_daily, product_sales;
- * see schema.ts and migration 0004), which triggers keep exact in the same write as every order change, so the
+ * see schema.ts and migration 0005), which triggers keep exact in the same write as every order change, so the
  * dashboard reads a few hundred rows whatever the number of orders. Revenue and "sold" both mean orders whose payment
  * succeeded: a refunded order has payment_status `refunded`, and failed, pending or unpaid-cancelled orders never
  * reach `success`.
@@ -8,8 +8,9 @@
 import { and, asc, desc, eq, gt, gte, lt, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Database } from "../../db/client";
-import { categories, orderItems, orders, orderStatusTotals, paidSalesDaily, products, productSales, rowCounts } from "../../db/schema";
+import { categories, orderItems, orders, orderStatusTotals, paidSalesDaily, products, productSales } from "../../db/schema";
 import { formatMoney } from "../../lib/money";
+import { catalogCounts } from "../catalog/products.query";
 import { toOrderListOut } from "../orders/orders.view";
 import type { Dashboard, SalesReport } from "./analytics.schemas";
 
@@ -65,8 +66,8 @@ export async function loadDashboard(db: Database): Promise<Dashboard> {
       .from(orders)
       .orderBy(desc(orders.createdAt), desc(orders.id))
       .limit(RECENT_ORDERS),
-    // Inactive products included, as the original and the admin product list count them; a trigger keeps the count.
-    db.select({ count: rowCounts.rowCount }).from(rowCounts).where(eq(rowCounts.tableName, "products")),
+    // Inactive products included, as the original and the admin product list count them: catalog_counts' 'all' scope.
+    db.select({ count: catalogCounts.n }).from(catalogCounts).where(eq(catalogCounts.scope, "all")),
     db.select({ count: sql<number>`count(*)`.mapWith(Number) }).from(categories),
   ]);
   return {

@@ -7,6 +7,7 @@ import {
   AddressSchema,
   ChangePasswordBody,
   LoginBody,
+  LogoutBody,
   MessageSchema,
   ProfilePatchBody,
   ProfilePutBody,
@@ -52,9 +53,11 @@ export const logoutRoute = createRoute({
   method: "post",
   path: "/logout/",
   tags,
-  summary: "Log out: revokes the refresh token and every session of the user",
+  summary: "Log out: ends the session of this refresh token (its access tokens too); `all: true` ends every session",
+  description:
+    "The user's other devices stay signed in unless `all` is true. The refresh token must be the caller's and unspent.",
   ...authed,
-  request: jsonBody(RefreshBody),
+  request: jsonBody(LogoutBody),
   responses: { 200: json(MessageSchema, "Logged out"), 400: badRequest, 401: unauthorized },
 });
 

@@ -32,9 +32,9 @@ const productId = z
   .preprocess(coerceIntegerString, integer().min(1, PRODUCT_NOT_FOUND).max(Number.MAX_SAFE_INTEGER, PRODUCT_NOT_FOUND))
   .openapi({ type: "integer", example: 1, description: "Id of an active product (a numeric string is accepted)" });
 
-export const AddToCartBody = z.strictObject({ product_id: productId, quantity: quantity.default(1) }).openapi("AddToCartRequest");
+export const AddToCartBody = z.object({ product_id: productId, quantity: quantity.default(1) }).openapi("AddToCartRequest");
 
-export const UpdateCartItemBody = z.strictObject({ quantity }).openapi("UpdateCartItemRequest");
+export const UpdateCartItemBody = z.object({ quantity }).openapi("UpdateCartItemRequest");
 
 /** The anonymous cart id, from the `cart_id` cookie or the `X-Cart-Id` header (documentation only: bad values mean a new cart). */
 export const GuestCartHeaders = z.object({

@@ -16,7 +16,7 @@ export const listCategoriesRoute = createRoute({
   summary: "Root categories (paginated), each with its nested children",
   middleware: cachedListing,
   request: { query: z.object(paginationQuery) },
-  responses: { 200: json(paginated(CategorySchema), "Root categories"), 400: badRequest, 401: unauthorized, 404: notFound },
+  responses: { 200: json(paginated(CategorySchema), "Root categories"), 401: unauthorized, 404: notFound },
 });
 
 export const allCategoriesRoute = createRoute({

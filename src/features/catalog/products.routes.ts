@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { bearerSecurity, errorResponses, IdParam, json, jsonBody, preconditionFailedResponse } from "../../lib/openapi";
 import { paginated } from "../../lib/pagination";
 import { requireAdmin } from "../../middleware/auth";
-import { cachedListing, cachedRead, invalidatesCatalog } from "./catalog.cache";
+import { cachedListing, invalidatesCatalog } from "./catalog.cache";
 import {
   FeaturedQuery,
   IfMatchHeaders,
@@ -53,8 +53,8 @@ export const getProductRoute = createRoute({
   method: "get",
   path: "/products/{id}/",
   tags,
-  summary: "One product with its category; stock is the inventory object's count",
-  middleware: cachedRead,
+  summary: "One product with its category (stock from the projection every stock change keeps current; cached 30 s)",
+  middleware: cachedListing,
   request: { params: IdParam },
   responses: { 200: json(ProductDetailSchema, "Product"), 401: unauthorized, 404: notFound },
 });

@@ -32,7 +32,7 @@ export const listOrdersRoute = createRoute({
   summary: "The caller's orders, newest first (admins see every order)",
   ...authed,
   request: { query: z.object(paginationQuery) },
-  responses: { 200: json(paginated(OrderListSchema), "A page of orders"), 400: badRequest, 401: unauthorized, 404: notFound },
+  responses: { 200: json(paginated(OrderListSchema), "A page of orders"), 401: unauthorized, 404: notFound },
 });
 
 export const getOrderRoute = createRoute({

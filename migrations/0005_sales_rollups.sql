@@ -18,11 +18,7 @@ CREATE TABLE `product_sales` (
 	`revenue_paise` integer NOT NULL
 );
 --> statement-breakpoint
-CREATE INDEX `product_sales_best_idx` ON `product_sales` ("units_sold" desc,`product_id`);--> statement-breakpoint
-CREATE TABLE `row_counts` (
-	`table_name` text PRIMARY KEY NOT NULL,
-	`row_count` integer NOT NULL
-);
+CREATE INDEX `product_sales_best_idx` ON `product_sales` ("units_sold" desc,`product_id`);
 --> statement-breakpoint
 -- Backfill from the orders already there; from here on the triggers below keep every rollup exact. Days are the
 -- UTC day of creation (`substr(created_at, 1, 10)`); "paid" is payment_status 'success' (see analytics.service.ts).
@@ -35,8 +31,6 @@ INSERT INTO `paid_sales_daily` (day, order_count, total_paise)
 INSERT INTO `product_sales` (product_id, units_sold, revenue_paise)
 	SELECT oi.product_id, sum(oi.quantity), sum(oi.subtotal_paise)
 	FROM order_items oi JOIN orders o ON o.id = oi.order_id WHERE o.payment_status = 'success' GROUP BY oi.product_id;
---> statement-breakpoint
-INSERT INTO `row_counts` (table_name, row_count) VALUES ('products', (SELECT count(*) FROM products));
 --> statement-breakpoint
 -- An order counts once in order_status_totals under its current (status, payment_status), and, while paid, in
 -- paid_sales_daily under its day and with each of its lines in product_sales. Every trigger removes what the old row
@@ -126,12 +120,4 @@ CREATE TRIGGER `sales_rollups_item_update` AFTER UPDATE OF order_id, product_id,
 		ON CONFLICT (product_id) DO UPDATE
 		SET units_sold = units_sold + excluded.units_sold, revenue_paise = revenue_paise + excluded.revenue_paise;
 	DELETE FROM product_sales WHERE product_id = old.product_id AND units_sold = 0;
-END;
---> statement-breakpoint
-CREATE TRIGGER `row_counts_products_insert` AFTER INSERT ON `products` BEGIN
-	UPDATE row_counts SET row_count = row_count + 1 WHERE table_name = 'products';
-END;
---> statement-breakpoint
-CREATE TRIGGER `row_counts_products_delete` AFTER DELETE ON `products` BEGIN
-	UPDATE row_counts SET row_count = row_count - 1 WHERE table_name = 'products';
 END;
