@@ -1,3 +1,8 @@
+CREATE TABLE `order_daily_counts` (
+	`day` text PRIMARY KEY NOT NULL,
+	`order_count` integer NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE `order_status_totals` (
 	`status` text NOT NULL,
 	`payment_status` text NOT NULL,
@@ -25,6 +30,9 @@ CREATE INDEX `product_sales_best_idx` ON `product_sales` ("units_sold" desc,`pro
 INSERT INTO `order_status_totals` (status, payment_status, order_count, total_paise)
 	SELECT status, payment_status, count(*), coalesce(sum(total_paise), 0) FROM orders GROUP BY status, payment_status;
 --> statement-breakpoint
+INSERT INTO `order_daily_counts` (day, order_count)
+	SELECT substr(created_at, 1, 10), count(*) FROM orders GROUP BY 1;
+--> statement-breakpoint
 INSERT INTO `paid_sales_daily` (day, order_count, total_paise)
 	SELECT substr(created_at, 1, 10), count(*), sum(total_paise) FROM orders WHERE payment_status = 'success' GROUP BY 1;
 --> statement-breakpoint
@@ -32,11 +40,14 @@ INSERT INTO `product_sales` (product_id, units_sold, revenue_paise)
 	SELECT oi.product_id, sum(oi.quantity), sum(oi.subtotal_paise)
 	FROM order_items oi JOIN orders o ON o.id = oi.order_id WHERE o.payment_status = 'success' GROUP BY oi.product_id;
 --> statement-breakpoint
--- An order counts once in order_status_totals under its current (status, payment_status), and, while paid, in
--- paid_sales_daily under its day and with each of its lines in product_sales. Every trigger removes what the old row
--- contributed and adds what the new row contributes, so any change (or a change back) leaves the rollups exact.
--- Rows of paid_sales_daily and product_sales that fall to zero are deleted: "no row" means "nothing sold".
+-- An order counts once in order_daily_counts under its day and in order_status_totals under its current
+-- (status, payment_status), and, while paid, in paid_sales_daily under its day and with each of its lines in
+-- product_sales. Every trigger removes what the old row contributed and adds what the new row contributes, so any
+-- change (or a change back) leaves the rollups exact. Rows of the daily tables and of product_sales that fall to zero
+-- are deleted: "no row" means "nothing that day" or "nothing sold".
 CREATE TRIGGER `sales_rollups_order_insert` AFTER INSERT ON `orders` BEGIN
+	INSERT INTO order_daily_counts (day, order_count) VALUES (substr(new.created_at, 1, 10), 1)
+		ON CONFLICT (day) DO UPDATE SET order_count = order_count + 1;
 	INSERT INTO order_status_totals (status, payment_status, order_count, total_paise)
 		VALUES (new.status, new.payment_status, 1, new.total_paise)
 		ON CONFLICT (status, payment_status) DO UPDATE
@@ -79,9 +90,21 @@ BEGIN
 		AND product_id IN (SELECT product_id FROM order_items WHERE order_id = new.id);
 END;
 --> statement-breakpoint
+-- Only an order whose creation day changes moves between order_daily_counts rows (status changes leave them alone).
+CREATE TRIGGER `sales_rollups_order_day` AFTER UPDATE OF created_at ON `orders`
+WHEN substr(old.created_at, 1, 10) IS NOT substr(new.created_at, 1, 10)
+BEGIN
+	UPDATE order_daily_counts SET order_count = order_count - 1 WHERE day = substr(old.created_at, 1, 10);
+	DELETE FROM order_daily_counts WHERE day = substr(old.created_at, 1, 10) AND order_count = 0;
+	INSERT INTO order_daily_counts (day, order_count) VALUES (substr(new.created_at, 1, 10), 1)
+		ON CONFLICT (day) DO UPDATE SET order_count = order_count + 1;
+END;
+--> statement-breakpoint
 -- BEFORE, not AFTER: the order's lines are deleted by ON DELETE CASCADE with the order, and by then their own trigger
 -- finds no order to ask whether they were paid; so the order settles its lines while they are still there.
 CREATE TRIGGER `sales_rollups_order_delete` BEFORE DELETE ON `orders` BEGIN
+	UPDATE order_daily_counts SET order_count = order_count - 1 WHERE day = substr(old.created_at, 1, 10);
+	DELETE FROM order_daily_counts WHERE day = substr(old.created_at, 1, 10) AND order_count = 0;
 	UPDATE order_status_totals SET order_count = order_count - 1, total_paise = total_paise - old.total_paise
 		WHERE status = old.status AND payment_status = old.payment_status;
 	UPDATE paid_sales_daily SET order_count = order_count - 1, total_paise = total_paise - old.total_paise

@@ -305,6 +305,12 @@ export const orderStatusTotals = sqliteTable(
   (t) => [primaryKey({ columns: [t.status, t.paymentStatus] })],
 );
 
+/** Orders (any status) per UTC day of creation: a deep page of the admin order list skips whole days with it. */
+export const orderDailyCounts = sqliteTable("order_daily_counts", {
+  day: text("day").primaryKey(),
+  orderCount: integer("order_count").notNull(),
+});
+
 /** Paid orders and their total per UTC day of creation; a day with no paid order has no row. */
 export const paidSalesDaily = sqliteTable("paid_sales_daily", {
   day: text("day").primaryKey(),
