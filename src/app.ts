@@ -13,6 +13,7 @@ import { healthRouter } from "./features/health/health.router";
 import { ordersRouter } from "./features/orders/orders.router";
 import { paymentsRouter } from "./features/payments/payments.router";
 import { ApiError } from "./lib/errors";
+import { logError } from "./lib/log";
 import { createRouter } from "./lib/openapi";
 import { authenticate } from "./middleware/auth";
 
@@ -72,7 +73,7 @@ export function createApp() {
       const message = err.status === 400 && /json/i.test(err.message) ? "JSON parse error - malformed JSON in request body" : err.message;
       return c.json({ detail: message || "Request could not be processed." }, err.status);
     }
-    console.error(JSON.stringify({ level: "error", requestId: c.get("requestId"), path: c.req.path, error: String(err), stack: (err as Error)?.stack }));
+    logError("unhandled error", err, { requestId: c.get("requestId"), path: c.req.path });
     return c.json({ detail: "Internal server error.", request_id: c.get("requestId") }, 500);
   });
 

@@ -4,8 +4,14 @@
  * (test/platform-fakes.ts) and calls the app with that env.
  */
 import { env } from "cloudflare:test";
-import { beforeAll, describe, expect, it } from "vitest";
-import { api, createAdmin, createCategory, createProduct, type TestUser } from "./helpers";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { api, createAdmin, createCategory, createProduct, PASSWORD, type TestUser, unique } from "./helpers";
+import { summarizeError } from "../src/lib/log";
+import { d1FailingStatements, envWith } from "./platform-fakes";
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 let admin: TestUser;
 beforeAll(async () => {
@@ -49,5 +55,39 @@ describe("D1: slugs never build a LIKE/GLOB pattern over D1's 50-byte limit", ()
       const res = await api("GET", `/api/products/?search=${encodeURIComponent(search)}`);
       expect(res.status).toBe(200);
     }
+  });
+});
+
+describe("D1: logs never carry bound values", () => {
+  it("logs a failed register's statement name and message, without the email, the username or the password hash", async () => {
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    const username = unique("leaky");
+    const email = `${username}@example.com`;
+    const failingUsers = envWith({ DB: d1FailingStatements(env.DB, (sql) => /^insert into "users"/i.test(sql)) });
+    const res = await api("POST", "/api/auth/register/", {
+      env: failingUsers,
+      body: { username, email, password: PASSWORD, password2: PASSWORD, first_name: "Ada", last_name: "Lovelace" },
+    });
+    expect(res.status).toBe(500);
+    expect(res.body).toEqual({ detail: "Internal server error.", request_id: expect.any(String) });
+    const lines = logged.mock.calls.map((args) => args.map(String).join(" "));
+    expect(lines).toHaveLength(1);
+    const line = lines[0];
+    expect(JSON.parse(line)).toMatchObject({ level: "error", statement: "insert users", error: expect.stringContaining("D1_ERROR: disk I/O error") });
+    for (const secret of [email, username, "pbkdf2_sha256", "Lovelace", PASSWORD]) expect(line).not.toContain(secret);
+  });
+});
+
+describe("error summaries keep what helps debugging", () => {
+  it("keeps SQLite's message and names of constraints, drops Drizzle's SQL and values", () => {
+    const d1 = new Error("D1_ERROR: UNIQUE constraint failed: index 'users_email_lower_unique': SQLITE_CONSTRAINT (extended: SQLITE_CONSTRAINT_UNIQUE)");
+    const drizzle = Object.assign(new Error(`Failed query: update "users" set "email" = ? where "users"."id" = ?\nparams: bob@example.com,7`), {
+      query: `update "users" set "email" = ? where "users"."id" = ?`,
+      params: ["bob@example.com", 7],
+      cause: d1,
+    });
+    const summary = summarizeError(drizzle);
+    expect(summary).toMatchObject({ statement: "update users", error: `Error: ${d1.message}` });
+    expect(JSON.stringify(summary)).not.toContain("bob@example.com");
   });
 });
