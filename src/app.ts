@@ -16,6 +16,7 @@ import { ApiError } from "./lib/errors";
 import { logError } from "./lib/log";
 import { createRouter } from "./lib/openapi";
 import { authenticate } from "./middleware/auth";
+import { limitBodySize } from "./middleware/body-limit";
 
 export function createApp() {
   const app = createRouter();
@@ -31,6 +32,7 @@ export function createApp() {
       maxAge: 600,
     })(c, next);
   });
+  app.use("*", limitBodySize);
   app.use("*", async (c, next) => {
     c.set("db", db(c.env.DB));
     c.set("user", null);

@@ -91,3 +91,62 @@ describe("error summaries keep what helps debugging", () => {
     expect(JSON.stringify(summary)).not.toContain("bob@example.com");
   });
 });
+
+describe("requests: a body limit in front of every route", () => {
+  const big = (bytes: number) => JSON.stringify({ username: "x".repeat(bytes), password: "y" });
+  const streamed = (bytes: number, chunk = 64 * 1024) => {
+    let sent = 0;
+    return new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= bytes) return controller.close();
+        const size = Math.min(chunk, bytes - sent);
+        controller.enqueue(new Uint8Array(size).fill(0x61));
+        sent += size;
+      },
+    });
+  };
+
+  it("answers a 4 MB register or login with a JSON 413 before parsing or hashing it", async () => {
+    for (const path of ["/api/auth/register/", "/api/auth/login/"]) {
+      const started = performance.now();
+      const res = await api("POST", path, { raw: big(4 * 1024 * 1024) });
+      const ms = performance.now() - started;
+      expect(res.status).toBe(413);
+      expect(res.body).toEqual({ detail: "Request body too large. The limit is 64 KB." });
+      expect(res.headers.get("content-type")).toMatch(/application\/json/);
+      console.info(`413 for a 4 MB body to ${path}: ${ms.toFixed(1)} ms`);
+    }
+  });
+
+  it("counts the bytes of a streamed body without Content-Length", async () => {
+    const res = await api("POST", "/api/cart/add/", { raw: streamed(4 * 1024 * 1024) });
+    expect(res.status).toBe(413);
+    expect(res.body).toEqual({ detail: "Request body too large. The limit is 64 KB." });
+  });
+
+  it("lets a body under 64 KB through to validation", async () => {
+    const res = await api("POST", "/api/auth/login/", { raw: big(60 * 1024) });
+    expect(res.status).toBe(400);
+    expect((await api("POST", "/api/auth/login/", { raw: big(65 * 1024) })).status).toBe(413);
+  });
+
+  it("allows the Razorpay webhook up to 1 MB", async () => {
+    const headers = { "X-Razorpay-Signature": "0".repeat(64) };
+    const underLimit = await api("POST", "/api/payments/webhook/", { raw: big(900 * 1024), headers });
+    expect(underLimit.status).toBe(400); // reached the signature check
+    const overLimit = await api("POST", "/api/payments/webhook/", { raw: big(1024 * 1024), headers });
+    expect(overLimit.status).toBe(413);
+    expect(overLimit.body).toEqual({ detail: "Request body too large. The limit is 1024 KB." });
+  });
+
+  it("documents 413 on every route that takes a body", async () => {
+    const doc = (await api("GET", "/openapi.json")).body;
+    const missing: string[] = [];
+    for (const [path, operations] of Object.entries<Record<string, { requestBody?: unknown; responses: object }>>(doc.paths)) {
+      for (const [method, op] of Object.entries(operations)) {
+        if (op.requestBody && !("413" in op.responses) && !path.startsWith("/api/orders/")) missing.push(`${method} ${path}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+});

@@ -7,7 +7,7 @@ import { FeaturedQuery, ProductCreateBody, ProductDetailSchema, ProductListQuery
 import { ProductListSchema } from "./products.view";
 
 const tags = ["Products"];
-const { 400: badRequest, 401: unauthorized, 403: forbidden, 404: notFound } = errorResponses;
+const { 400: badRequest, 401: unauthorized, 403: forbidden, 404: notFound, 413: tooLarge } = errorResponses;
 const admin = { security: bearerSecurity, middleware: [requireAdmin, invalidatesCatalog] };
 
 export const listProductsRoute = createRoute({
@@ -56,7 +56,7 @@ export const createProductRoute = createRoute({
   summary: "Create a product; its slug comes from the name",
   ...admin,
   request: jsonBody(ProductCreateBody),
-  responses: { 201: json(ProductDetailSchema, "Created"), 400: badRequest, 401: unauthorized, 403: forbidden },
+  responses: { 201: json(ProductDetailSchema, "Created"), 400: badRequest, 401: unauthorized, 403: forbidden, 413: tooLarge },
 });
 
 export const putProductRoute = createRoute({
@@ -66,7 +66,7 @@ export const putProductRoute = createRoute({
   summary: "Update a product (name, price and category required)",
   ...admin,
   request: { params: IdParam, ...jsonBody(ProductPutBody) },
-  responses: { 200: json(ProductDetailSchema, "Updated"), 400: badRequest, 401: unauthorized, 403: forbidden, 404: notFound },
+  responses: { 200: json(ProductDetailSchema, "Updated"), 400: badRequest, 401: unauthorized, 403: forbidden, 404: notFound, 413: tooLarge },
 });
 
 export const patchProductRoute = createRoute({
@@ -76,7 +76,7 @@ export const patchProductRoute = createRoute({
   summary: "Update some fields of a product; `stock` is set through its inventory object",
   ...admin,
   request: { params: IdParam, ...jsonBody(ProductPatchBody) },
-  responses: { 200: json(ProductDetailSchema, "Updated"), 400: badRequest, 401: unauthorized, 403: forbidden, 404: notFound },
+  responses: { 200: json(ProductDetailSchema, "Updated"), 400: badRequest, 401: unauthorized, 403: forbidden, 404: notFound, 413: tooLarge },
 });
 
 export const deleteProductRoute = createRoute({
