@@ -7,7 +7,8 @@ import { env } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { api, createAdmin, createCategory, createProduct, PASSWORD, type TestUser, unique } from "./helpers";
 import { summarizeError } from "../src/lib/log";
-import { d1FailingStatements, envWith } from "./platform-fakes";
+import { insertProduct } from "./fixtures";
+import { d1FailingStatements, envWith, kvNotYetVisible, kvOneWritePerSecond } from "./platform-fakes";
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -148,5 +149,77 @@ describe("requests: a body limit in front of every route", () => {
       }
     }
     expect(missing).toEqual([]);
+  });
+});
+
+describe("KV: anonymous carts under production's one write per second per key", () => {
+  const linesOf = (cart: { items: Array<{ product: { id: number }; quantity: number }> }) => cart.items.map((i) => [i.product.id, i.quantity]);
+
+  it("retries quick +/- clicks once the key's window has passed: every change lands, none is a 500", async () => {
+    const { kv, stats } = kvOneWritePerSecond(env.CARTS);
+    const limited = envWith({ CARTS: kv });
+    const [p1, p2] = [await insertProduct({ stock: 50 }), await insertProduct({ stock: 50 })];
+    const first = await api("POST", "/api/cart/add/", { env: limited, body: { product_id: p1, quantity: 1 } });
+    expect(first.status).toBe(200);
+    const headers = { "X-Cart-Id": first.headers.get("x-cart-id")! };
+    const clicks = [
+      () => api("POST", "/api/cart/add/", { env: limited, headers, body: { product_id: p1, quantity: 1 } }),
+      () => api("POST", "/api/cart/add/", { env: limited, headers, body: { product_id: p2, quantity: 3 } }),
+      () => api("PATCH", `/api/cart/items/${first.body.items[0].id}/`, { env: limited, headers, body: { quantity: 5 } }),
+    ];
+    let last = first;
+    for (const click of clicks) {
+      const started = Date.now();
+      last = await click();
+      expect(last.status).toBe(200);
+      expect(Date.now() - started).toBeLessThan(2_500); // one bounded wait, not a backoff loop
+    }
+    expect(stats.rejected).toBeGreaterThan(0); // the limit did bite, and was absorbed
+    expect(linesOf(last.body)).toEqual([[p1, 5], [p2, 3]]);
+    const stored = await env.CARTS.get<{ items: Array<{ product_id: number; quantity: number }> }>(headers["X-Cart-Id"], "json");
+    expect(stored!.items.map((i) => [i.product_id, i.quantity])).toEqual([[p1, 5], [p2, 3]]);
+  });
+
+  it("answers 429 with Retry-After: 1, not a 500, when the key stays busy past the retry, and loses nothing silently", async () => {
+    const productId = await insertProduct({ stock: 50 });
+    const created = await api("POST", "/api/cart/add/", { body: { product_id: productId, quantity: 2 } });
+    const headers = { "X-Cart-Id": created.headers.get("x-cart-id")! };
+    // Another writer keeps the key busy: the first write here is accepted, the next ones within 5 s are refused.
+    const { kv } = kvOneWritePerSecond(env.CARTS, 5_000);
+    const busy = envWith({ CARTS: kv });
+    expect((await api("POST", "/api/cart/add/", { env: busy, headers, body: { product_id: productId } })).status).toBe(200);
+    const refused = await api("POST", "/api/cart/add/", { env: busy, headers, body: { product_id: productId } });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("Retry-After")).toBe("1");
+    expect(refused.body).toEqual({ error: expect.any(String) });
+    // The refused change is not in the cart; the accepted one is.
+    expect(linesOf((await api("GET", "/api/cart/", { headers })).body)).toEqual([[productId, 3]]);
+  });
+
+  it("keeps writing to the client's cart id while KV does not return it yet, instead of starting a new cart", async () => {
+    const [p1, p2] = [await insertProduct(), await insertProduct()];
+    const created = await api("POST", "/api/cart/add/", { body: { product_id: p1 } });
+    const id = created.headers.get("x-cart-id")!;
+    const cartsBefore = (await env.CARTS.list()).keys.length;
+    const elsewhere = envWith({ CARTS: kvNotYetVisible(env.CARTS, new Set([id])) });
+    for (const headers of [{ "X-Cart-Id": id }, { Cookie: `cart_id=${id}` }] as Record<string, string>[]) {
+      const res = await api("POST", "/api/cart/add/", { env: elsewhere, headers, body: { product_id: p2 } });
+      expect(res.status).toBe(200);
+      expect(res.body.id).toBe(id);
+      expect(res.headers.get("x-cart-id")).toBe(id);
+      expect(res.headers.getSetCookie().find((c) => c.startsWith("cart_id="))).toContain(`cart_id=${id}`);
+    }
+    const stored = await env.CARTS.get<{ items: Array<{ product_id: number }> }>(id, "json");
+    expect(stored!.items.map((i) => i.product_id)).toContain(p2);
+    expect((await env.CARTS.list()).keys.length).toBe(cartsBefore);
+  });
+
+  it("still never adopts a made-up id, even one shaped like a minted id", async () => {
+    const productId = await insertProduct();
+    const planted = "0123456789abcdef".repeat(4);
+    const res = await api("POST", "/api/cart/add/", { body: { product_id: productId }, headers: { "X-Cart-Id": planted } });
+    expect(res.status).toBe(200);
+    expect(res.body.id).not.toBe(planted);
+    expect(await env.CARTS.get(planted)).toBeNull();
   });
 });
