@@ -1,6 +1,6 @@
 import { createApp } from "./app";
 
 export { Inventory } from "./inventory/inventory.do";
-export { LoginGuard } from "./middleware/login-guard.do";
+export { LoginGuard } from "./features/auth/login-guard.do";
 
 export default createApp();

@@ -5,7 +5,9 @@
  */
 import { env } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { api, createAdmin, createCategory, createProduct, PASSWORD, type TestUser, unique } from "./helpers";
+import { ACCOUNT_POLICY, CLIENT_ACCOUNT_POLICY } from "../src/features/auth/login-throttle";
+import type { GuardPolicy } from "../src/features/auth/login-guard.do";
+import { api, createAdmin, createCategory, createProduct, login, PASSWORD, registerUser, type TestUser, unique } from "./helpers";
 import { summarizeError } from "../src/lib/log";
 import { insertProduct } from "./fixtures";
 import { d1FailingStatements, envWith, kvNotYetVisible, kvOneWritePerSecond } from "./platform-fakes";
@@ -221,5 +223,73 @@ describe("KV: anonymous carts under production's one write per second per key", 
     expect(res.status).toBe(200);
     expect(res.body.id).not.toBe(planted);
     expect(await env.CARTS.get(planted)).toBeNull();
+  });
+});
+
+describe("login throttling is atomic and cannot lock a victim out", () => {
+  /** Counts PBKDF2 derivations, i.e. password checks, made while `run` runs. */
+  async function passwordChecks(run: () => Promise<void>): Promise<number> {
+    const derive = vi.spyOn(crypto.subtle, "deriveBits");
+    await run();
+    const count = derive.mock.calls.filter(([algorithm]) => (algorithm as { name?: string }).name === "PBKDF2").length;
+    derive.mockRestore();
+    return count;
+  }
+  const from = (ip: string) => ({ "CF-Connecting-IP": ip });
+  const wrong = (username: string, ip: string) =>
+    api("POST", "/api/auth/login/", { env, body: { username, password: "Wrong-Passw0rd!" }, headers: from(ip) });
+
+  it("gives a burst of 50 parallel wrong passwords at most the allowed number of password checks", async () => {
+    const victim = await registerUser("burst");
+    let statuses: number[] = [];
+    const checks = await passwordChecks(async () => {
+      statuses = (await Promise.all(Array.from({ length: 50 }, () => wrong(victim.username, "198.51.100.7")))).map((r) => r.status);
+    });
+    console.info(`50 parallel wrong passwords: ${checks} password checks, ${statuses.filter((s) => s === 401).length} x 401, ${statuses.filter((s) => s === 429).length} x 429`);
+    expect(checks).toBeLessThanOrEqual(CLIENT_ACCOUNT_POLICY.maxFailures);
+    expect(statuses.filter((s) => s === 401).length).toBe(checks);
+    expect(statuses.filter((s) => s === 429).length).toBe(50 - checks);
+  });
+
+  it("locks one client out of an account, while the owner logs in from another client", async () => {
+    const victim = await registerUser("victim");
+    const attacker = "203.0.113.66";
+    for (let i = 0; i < 5; i++) expect((await wrong(victim.username, attacker)).status).toBe(401);
+    for (let i = 0; i < 20; i++) expect((await wrong(victim.username, attacker)).status).toBe(429);
+    const locked = await login(victim.username, PASSWORD, from(attacker));
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers.get("Retry-After"))).toBeGreaterThan(60);
+    expect((await login(victim.username, PASSWORD, from("192.0.2.10"))).status).toBe(200);
+    // The refused attempts did not count against the account: its owner's own mistakes still get their 401s.
+    expect((await wrong(victim.username, "192.0.2.10")).status).toBe(401);
+    expect((await login(victim.username, PASSWORD, from("192.0.2.10"))).status).toBe(200);
+  });
+
+  it("locks the account itself only after many failures from many clients, for a minute at first", async () => {
+    const victim = await registerUser("spread");
+    for (let batch = 0; batch < ACCOUNT_POLICY.maxFailures / 10; batch++) {
+      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => wrong(victim.username, `10.0.${batch}.${i}`)));
+      expect(results.map((r) => r.status)).toEqual(Array(10).fill(401));
+    }
+    const res = await login(victim.username, PASSWORD, from("192.0.2.99"));
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get("Retry-After"))).toBeGreaterThan(0);
+    expect(Number(res.headers.get("Retry-After"))).toBeLessThanOrEqual(60);
+  });
+
+  it("grows the account lock with each new lock (back-off)", async () => {
+    const policy: GuardPolicy = { maxFailures: 2, windowMs: 60_000, lockMs: 1_000, resetOnSuccess: false, backoff: { factor: 2, maxLockMs: 8_000, memoryMs: 60_000 } };
+    const guard = env.LOGIN_GUARD.getByName(unique("backoff:"));
+    const failTwice = async () => {
+      for (let i = 0; i < 2; i++) {
+        const admission = await guard.begin(policy);
+        if (!admission.allowed) throw new Error("refused too early");
+        await guard.finish(policy, admission.attempt, "failure");
+      }
+      return guard.begin(policy);
+    };
+    expect(await failTwice()).toEqual({ allowed: false, retryAfterSeconds: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect(await failTwice()).toEqual({ allowed: false, retryAfterSeconds: 2 });
   });
 });
