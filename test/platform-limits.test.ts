@@ -9,6 +9,8 @@ import { ACCOUNT_POLICY, CLIENT_ACCOUNT_POLICY } from "../src/features/auth/logi
 import type { GuardPolicy } from "../src/features/auth/login-guard.do";
 import { api, createAdmin, createCategory, createProduct, login, PASSWORD, registerUser, type TestUser, unique } from "./helpers";
 import { summarizeError } from "../src/lib/log";
+import { PBKDF2_ITERATIONS } from "../src/features/auth/password";
+import readme from "../README.md?raw";
 import { insertProduct } from "./fixtures";
 import { d1FailingStatements, envWith, kvNotYetVisible, kvOneWritePerSecond } from "./platform-fakes";
 
@@ -291,5 +293,32 @@ describe("login throttling is atomic and cannot lock a victim out", () => {
     expect(await failTwice()).toEqual({ allowed: false, retryAfterSeconds: 1 });
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     expect(await failTwice()).toEqual({ allowed: false, retryAfterSeconds: 2 });
+  });
+});
+
+describe("CPU: PBKDF2 within what production accepts", () => {
+  it("registers and logs in under production's cap of 100,000 PBKDF2 iterations", async () => {
+    // Local workerd accepts any count; production refuses more than 100,000 with this error.
+    const derive = crypto.subtle.deriveBits.bind(crypto.subtle);
+    vi.spyOn(crypto.subtle, "deriveBits").mockImplementation(async (algorithm, key, length) => {
+      const { iterations } = algorithm as { iterations: number };
+      if (iterations > 100_000) {
+        throw new DOMException(`Pbkdf2 failed: iteration counts above 100000 are not supported (requested ${iterations}).`, "NotSupportedError");
+      }
+      return derive(algorithm, key, length);
+    });
+    expect(PBKDF2_ITERATIONS).toBe(100_000);
+    const user = await registerUser("capped");
+    expect((await api("POST", "/api/auth/login/", { env, body: { username: user.username, password: PASSWORD } })).status).toBe(200);
+  });
+
+  it("README names the plan the CPU cost needs and the platform limits the Worker respects", () => {
+    expect(readme).toMatch(/Workers Paid/);
+    expect(readme).toMatch(/10 ms/);
+    expect(readme).toMatch(/100,000/);
+    for (const limit of ["50 bytes", "100 bound parameters", "one write per second", "eventually consistent", "64 KB", "CF-Connecting-IP"]) {
+      expect(readme).toContain(limit);
+    }
+    expect(readme).toMatch(/http\.request\.uri\.path eq "\/api\/auth\/register\/"/);
   });
 });
