@@ -55,6 +55,18 @@ describe("D1: slugs never build a LIKE/GLOB pattern over D1's 50-byte limit", ()
     expect(new Set(slugs).size).toBe(slugs.length);
   });
 
+  it("builds LIKE/GLOB only in the two reviewed places, neither from unbounded input", () => {
+    const sources = import.meta.glob<string>("../src/**/*.ts", { query: "?raw", import: "default", eager: true });
+    const sites = Object.entries(sources).flatMap(([file, text]) =>
+      text.split("\n").flatMap((line) => (/\b(LIKE|GLOB)\b/.test(line) && !/^\s*(\*|\/\/|\/\*)/.test(line) ? [`${file.replace("../", "")}:${line.trim()}`] : [])),
+    );
+    // slug.ts: a constant pattern. products.query.ts: patterns only for terms of one or two characters (products.search.ts).
+    expect(sites).toEqual([
+      expect.stringMatching(/^src\/features\/catalog\/products\.query\.ts:.*LIKE \$\{pattern\}.*LIKE \$\{pattern\}/),
+      expect.stringMatching(/^src\/features\/catalog\/slug\.ts:.*NOT GLOB '\*\[\^0-9\]\*'/),
+    ]);
+  });
+
   it("searches with the longest short terms (escaped, four-byte characters) without a 500", async () => {
     for (const search of ["%%", "__", "\\\\", "𝕏𝕏", "🍎🍏 %_", "ab ".repeat(10)]) {
       const res = await api("GET", `/api/products/?search=${encodeURIComponent(search)}`);
