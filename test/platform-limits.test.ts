@@ -5,13 +5,13 @@
  */
 import { env } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { ACCOUNT_POLICY, CLIENT_ACCOUNT_POLICY } from "../src/features/auth/login-throttle";
-import type { GuardPolicy } from "../src/features/auth/login-guard.do";
-import { api, createAdmin, createCategory, createProduct, login, PASSWORD, registerUser, type TestUser, unique } from "./helpers";
-import { summarizeError } from "../src/lib/log";
-import { PBKDF2_ITERATIONS } from "../src/features/auth/password";
 import readme from "../README.md?raw";
+import type { GuardPolicy } from "../src/features/auth/login-guard.do";
+import { ACCOUNT_POLICY, CLIENT_ACCOUNT_POLICY } from "../src/features/auth/login-throttle";
+import { PBKDF2_ITERATIONS } from "../src/features/auth/password";
+import { summarizeError } from "../src/lib/log";
 import { insertProduct } from "./fixtures";
+import { api, createAdmin, createCategory, createProduct, login, PASSWORD, registerUser, type TestUser, unique } from "./helpers";
 import { d1FailingStatements, envWith, kvNotYetVisible, kvOneWritePerSecond } from "./platform-fakes";
 
 afterEach(() => {
