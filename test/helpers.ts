@@ -1,5 +1,6 @@
 /** Shared test helpers: HTTP calls through the Worker, users, admins and catalogue fixtures. */
-import { env, SELF } from "cloudflare:test";
+import { createExecutionContext, env, SELF, waitOnExecutionContext } from "cloudflare:test";
+import app from "../src/index";
 import { db } from "../src/db/client";
 import { createAdminUser } from "../src/features/auth/auth.service";
 
@@ -13,8 +14,10 @@ export interface CallOptions {
   token?: string;
   body?: unknown;
   headers?: Record<string, string>;
-  /** Raw body text, sent as is (for malformed JSON and webhook signatures). */
-  raw?: string;
+  /** Raw body, sent as is (for malformed JSON, webhook signatures and oversized or streamed bodies). */
+  raw?: BodyInit;
+  /** Bindings to run the app with instead of the real ones (a wrapped binding that injects a production failure). */
+  env?: Env;
 }
 
 let counter = 0;
@@ -24,13 +27,13 @@ export const unique = (prefix: string) => `${prefix}${Date.now().toString(36)}${
 export async function api<T = any>(method: string, path: string, options: CallOptions = {}): Promise<ApiResponse<T>> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token) headers.Authorization = `Bearer ${options.token}`;
-  let body: string | undefined;
+  let body: BodyInit | undefined;
   if (options.raw !== undefined) body = options.raw;
   else if (options.body !== undefined) body = JSON.stringify(options.body);
   if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) {
     headers["Content-Type"] = "application/json";
   }
-  const res = await SELF.fetch(`https://shop.test${path}`, { method, headers, body });
+  const res = await send(new Request(`https://shop.test${path}`, { method, headers, body }), options.env);
   const text = await res.text();
   let parsed: unknown = text;
   try {
@@ -39,6 +42,14 @@ export async function api<T = any>(method: string, path: string, options: CallOp
     // non-JSON bodies stay text, so a test can assert they never happen
   }
   return { status: res.status, body: parsed as T, headers: res.headers };
+}
+
+async function send(request: Request, bindings: Env | undefined): Promise<Response> {
+  if (!bindings) return SELF.fetch(request);
+  const ctx = createExecutionContext();
+  const res = await app.fetch(request, bindings, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
 }
 
 export const PASSWORD = "Sturdy-Passw0rd!";

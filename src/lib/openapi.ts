@@ -114,6 +114,7 @@ export const errorResponses = {
   401: errorResponse("Missing, invalid, expired or revoked token"),
   403: errorResponse("Authenticated, but not allowed (admin only)"),
   404: errorResponse("Not found"),
+  413: errorResponse("Request body too large (64 KB; 1 MB for the Razorpay webhook)"),
   429: errorResponse("Too many requests"),
 } as const;
 

@@ -19,7 +19,7 @@ import {
 } from "./auth.schemas";
 
 const tags = ["Auth"];
-const { 400: badRequest, 401: unauthorized, 404: notFound, 429: tooMany } = errorResponses;
+const { 400: badRequest, 401: unauthorized, 404: notFound, 413: tooLarge, 429: tooMany } = errorResponses;
 const authed = { security: bearerSecurity, middleware: requireUser };
 
 export const registerRoute = createRoute({
@@ -28,7 +28,7 @@ export const registerRoute = createRoute({
   tags,
   summary: "Create an account; returns tokens and merges the caller's anonymous cart",
   request: jsonBody(RegisterBody),
-  responses: { 201: json(RegisterResponse, "Registered"), 400: badRequest, 401: unauthorized },
+  responses: { 201: json(RegisterResponse, "Registered"), 400: badRequest, 401: unauthorized, 413: tooLarge },
 });
 
 export const loginRoute = createRoute({
@@ -37,7 +37,7 @@ export const loginRoute = createRoute({
   tags,
   summary: "Log in with username and password; merges the caller's anonymous cart",
   request: jsonBody(LoginBody),
-  responses: { 200: json(TokenPairSchema, "Tokens"), 400: badRequest, 401: unauthorized, 429: tooMany },
+  responses: { 200: json(TokenPairSchema, "Tokens"), 400: badRequest, 401: unauthorized, 413: tooLarge, 429: tooMany },
 });
 
 export const refreshRoute = createRoute({
@@ -46,7 +46,7 @@ export const refreshRoute = createRoute({
   tags,
   summary: "Exchange a refresh token for a new pair (the old refresh token is spent)",
   request: jsonBody(RefreshBody),
-  responses: { 200: json(TokenPairSchema, "New tokens"), 400: badRequest, 401: unauthorized },
+  responses: { 200: json(TokenPairSchema, "New tokens"), 400: badRequest, 401: unauthorized, 413: tooLarge },
 });
 
 export const logoutRoute = createRoute({
@@ -58,7 +58,7 @@ export const logoutRoute = createRoute({
     "The user's other devices stay signed in unless `all` is true. The refresh token must be the caller's and unspent.",
   ...authed,
   request: jsonBody(LogoutBody),
-  responses: { 200: json(MessageSchema, "Logged out"), 400: badRequest, 401: unauthorized },
+  responses: { 200: json(MessageSchema, "Logged out"), 400: badRequest, 401: unauthorized, 413: tooLarge },
 });
 
 export const getProfileRoute = createRoute({
@@ -77,7 +77,7 @@ export const putProfileRoute = createRoute({
   summary: "Replace the caller's profile (username required)",
   ...authed,
   request: jsonBody(ProfilePutBody),
-  responses: { 200: json(UserSchema, "Profile"), 400: badRequest, 401: unauthorized },
+  responses: { 200: json(UserSchema, "Profile"), 400: badRequest, 401: unauthorized, 413: tooLarge },
 });
 
 export const patchProfileRoute = createRoute({
@@ -87,7 +87,7 @@ export const patchProfileRoute = createRoute({
   summary: "Update some fields of the caller's profile",
   ...authed,
   request: jsonBody(ProfilePatchBody),
-  responses: { 200: json(UserSchema, "Profile"), 400: badRequest, 401: unauthorized },
+  responses: { 200: json(UserSchema, "Profile"), 400: badRequest, 401: unauthorized, 413: tooLarge },
 });
 
 export const changePasswordRoute = createRoute({
@@ -97,7 +97,7 @@ export const changePasswordRoute = createRoute({
   summary: "Change the password; ends the user's other sessions",
   ...authed,
   request: jsonBody(ChangePasswordBody),
-  responses: { 200: json(MessageSchema, "Password changed"), 400: badRequest, 401: unauthorized },
+  responses: { 200: json(MessageSchema, "Password changed"), 400: badRequest, 401: unauthorized, 413: tooLarge },
 });
 
 const addressTags = ["Addresses"];
@@ -118,7 +118,7 @@ export const createAddressRoute = createRoute({
   summary: "Add an address",
   ...authed,
   request: jsonBody(AddressCreateBody),
-  responses: { 201: json(AddressSchema, "Created"), 400: badRequest, 401: unauthorized },
+  responses: { 201: json(AddressSchema, "Created"), 400: badRequest, 401: unauthorized, 413: tooLarge },
 });
 
 export const getAddressRoute = createRoute({
@@ -138,7 +138,7 @@ export const patchAddressRoute = createRoute({
   summary: "Update one of the caller's addresses",
   ...authed,
   request: { params: IdParam, ...jsonBody(AddressPatchBody) },
-  responses: { 200: json(AddressSchema, "Address"), 400: badRequest, 401: unauthorized, 404: notFound },
+  responses: { 200: json(AddressSchema, "Address"), 400: badRequest, 401: unauthorized, 404: notFound, 413: tooLarge },
 });
 
 export const deleteAddressRoute = createRoute({

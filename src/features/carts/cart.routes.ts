@@ -3,7 +3,7 @@ import { bearerSecurity, errorResponses, IdParam, jsonBody } from "../../lib/ope
 import { AddToCartBody, CartSchema, GuestCartCookies, GuestCartHeaders, UpdateCartItemBody } from "./cart.schemas";
 
 const tags = ["Cart"];
-const { 400: badRequest, 401: unauthorized, 404: notFound } = errorResponses;
+const { 400: badRequest, 401: unauthorized, 404: notFound, 413: tooLarge, 429: tooMany } = errorResponses;
 // Public routes: a bearer token selects the user's cart; without one, the anonymous cart is used.
 const security = [...bearerSecurity, {}];
 const guestCart = { headers: GuestCartHeaders, cookies: GuestCartCookies };
@@ -34,7 +34,7 @@ export const addToCartRoute = createRoute({
   summary: "Add a product; a product already in the cart gets the sum of the quantities",
   security,
   request: { ...guestCart, ...jsonBody(AddToCartBody) },
-  responses: { 200: cartResponse("The updated cart"), 400: badRequest, 401: unauthorized },
+  responses: { 200: cartResponse("The updated cart"), 400: badRequest, 401: unauthorized, 413: tooLarge, 429: tooMany },
 });
 
 export const updateCartItemRoute = createRoute({
@@ -44,7 +44,7 @@ export const updateCartItemRoute = createRoute({
   summary: "Replace the quantity of one of the cart's items",
   security,
   request: { ...guestCart, params: IdParam, ...jsonBody(UpdateCartItemBody) },
-  responses: { 200: cartResponse("The updated cart"), 400: badRequest, 401: unauthorized, 404: notFound },
+  responses: { 200: cartResponse("The updated cart"), 400: badRequest, 401: unauthorized, 404: notFound, 413: tooLarge, 429: tooMany },
 });
 
 export const removeCartItemRoute = createRoute({
@@ -54,7 +54,7 @@ export const removeCartItemRoute = createRoute({
   summary: "Remove one of the cart's items",
   security,
   request: { ...guestCart, params: IdParam },
-  responses: { 200: cartResponse("The updated cart"), 401: unauthorized, 404: notFound },
+  responses: { 200: cartResponse("The updated cart"), 401: unauthorized, 404: notFound, 429: tooMany },
 });
 
 export const clearCartRoute = createRoute({
@@ -64,5 +64,5 @@ export const clearCartRoute = createRoute({
   summary: "Remove every item; the cart itself stays",
   security,
   request: guestCart,
-  responses: { 200: cartResponse("The empty cart"), 401: unauthorized },
+  responses: { 200: cartResponse("The empty cart"), 401: unauthorized, 429: tooMany },
 });

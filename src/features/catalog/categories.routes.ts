@@ -6,7 +6,7 @@ import { cachedListing, invalidatesCatalog } from "./catalog.cache";
 import { CategoryCreateBody, CategoryPatchBody, CategoryPutBody, CategorySchema, SlugParam } from "./categories.schemas";
 
 const tags = ["Categories"];
-const { 400: badRequest, 401: unauthorized, 403: forbidden, 404: notFound } = errorResponses;
+const { 400: badRequest, 401: unauthorized, 403: forbidden, 404: notFound, 413: tooLarge } = errorResponses;
 const admin = { security: bearerSecurity, middleware: [requireAdmin, invalidatesCatalog] };
 
 export const listCategoriesRoute = createRoute({
@@ -45,7 +45,7 @@ export const createCategoryRoute = createRoute({
   summary: "Create a category; its slug comes from the name",
   ...admin,
   request: jsonBody(CategoryCreateBody),
-  responses: { 201: json(CategorySchema, "Created"), 400: badRequest, 401: unauthorized, 403: forbidden },
+  responses: { 201: json(CategorySchema, "Created"), 400: badRequest, 401: unauthorized, 403: forbidden, 413: tooLarge },
 });
 
 export const putCategoryRoute = createRoute({
@@ -55,7 +55,7 @@ export const putCategoryRoute = createRoute({
   summary: "Update a category (name required); the slug does not change",
   ...admin,
   request: { params: SlugParam, ...jsonBody(CategoryPutBody) },
-  responses: { 200: json(CategorySchema, "Updated"), 400: badRequest, 401: unauthorized, 403: forbidden, 404: notFound },
+  responses: { 200: json(CategorySchema, "Updated"), 400: badRequest, 401: unauthorized, 403: forbidden, 404: notFound, 413: tooLarge },
 });
 
 export const patchCategoryRoute = createRoute({
@@ -65,7 +65,7 @@ export const patchCategoryRoute = createRoute({
   summary: "Update some fields of a category; it cannot become its own ancestor",
   ...admin,
   request: { params: SlugParam, ...jsonBody(CategoryPatchBody) },
-  responses: { 200: json(CategorySchema, "Updated"), 400: badRequest, 401: unauthorized, 403: forbidden, 404: notFound },
+  responses: { 200: json(CategorySchema, "Updated"), 400: badRequest, 401: unauthorized, 403: forbidden, 404: notFound, 413: tooLarge },
 });
 
 export const deleteCategoryRoute = createRoute({

@@ -16,7 +16,7 @@ import {
 import { ProductListSchema } from "./products.view";
 
 const tags = ["Products"];
-const { 400: badRequest, 401: unauthorized, 403: forbidden, 404: notFound } = errorResponses;
+const { 400: badRequest, 401: unauthorized, 403: forbidden, 404: notFound, 413: tooLarge } = errorResponses;
 const admin = { security: bearerSecurity, middleware: [requireAdmin, invalidatesCatalog] };
 
 export const listProductsRoute = createRoute({
@@ -66,7 +66,7 @@ export const createProductRoute = createRoute({
   summary: "Create a product; its slug comes from the name",
   ...admin,
   request: jsonBody(ProductCreateBody),
-  responses: { 201: json(ProductDetailSchema, "Created"), 400: badRequest, 401: unauthorized, 403: forbidden },
+  responses: { 201: json(ProductDetailSchema, "Created"), 400: badRequest, 401: unauthorized, 403: forbidden, 413: tooLarge },
 });
 
 export const putProductRoute = createRoute({
@@ -83,6 +83,7 @@ export const putProductRoute = createRoute({
     403: forbidden,
     404: notFound,
     412: preconditionFailedResponse,
+    413: tooLarge,
   },
 });
 
@@ -100,6 +101,7 @@ export const patchProductRoute = createRoute({
     403: forbidden,
     404: notFound,
     412: preconditionFailedResponse,
+    413: tooLarge,
   },
 });
 

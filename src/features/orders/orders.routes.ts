@@ -6,7 +6,7 @@ import { IdempotencyHeaders } from "../../lib/idempotency";
 import { CreateOrderBody, OrderListSchema, OrderSchema, UpdateStatusBody } from "./orders.schemas";
 
 const tags = ["Orders"];
-const { 400: badRequest, 401: unauthorized, 403: forbidden, 404: notFound } = errorResponses;
+const { 400: badRequest, 401: unauthorized, 403: forbidden, 404: notFound, 413: tooLarge } = errorResponses;
 const authed = { security: bearerSecurity, middleware: requireUser };
 
 export const createOrderRoute = createRoute({
@@ -21,6 +21,8 @@ export const createOrderRoute = createRoute({
     400: badRequest,
     401: unauthorized,
     ...conflictResponses,
+    409: { ...conflictResponses[409], description: "This cart's checkout (or a request with the same Idempotency-Key) is still running" },
+    413: tooLarge,
     ...retryResponses,
   },
 });
@@ -70,6 +72,7 @@ export const updateStatusRoute = createRoute({
     403: forbidden,
     404: notFound,
     409: conflictResponses[409],
+    413: tooLarge,
     502: gatewayResponses[502],
   },
 });

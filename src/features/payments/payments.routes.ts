@@ -5,7 +5,7 @@ import { requireUser } from "../../middleware/auth";
 import { InitiateBody, InitiateResponse, VerifyBody, VerifyResponse, WebhookAck, WebhookHeaders } from "./payments.schemas";
 
 const tags = ["Payments"];
-const { 400: badRequest, 401: unauthorized, 404: notFound } = errorResponses;
+const { 400: badRequest, 401: unauthorized, 404: notFound, 413: tooLarge } = errorResponses;
 const authed = { security: bearerSecurity, middleware: requireUser };
 
 export const initiateRoute = createRoute({
@@ -19,6 +19,7 @@ export const initiateRoute = createRoute({
     200: json(InitiateResponse, "Razorpay order to open Checkout with"),
     400: badRequest,
     401: unauthorized,
+    413: tooLarge,
     ...conflictResponses,
     ...gatewayResponses,
   },
@@ -36,6 +37,7 @@ export const verifyRoute = createRoute({
     400: badRequest,
     401: unauthorized,
     404: notFound,
+    413: tooLarge,
     ...gatewayResponses,
   },
 });
@@ -56,5 +58,5 @@ export const webhookRoute = createRoute({
       content: { "application/json": { schema: { $ref: "#/components/schemas/RazorpayWebhookEvent" } } },
     },
   },
-  responses: { 200: json(WebhookAck, "Applied, or ignored (duplicate or unhandled event)"), 400: badRequest, ...gatewayResponses },
+  responses: { 200: json(WebhookAck, "Applied, or ignored (duplicate or unhandled event)"), 400: badRequest, 413: tooLarge, ...gatewayResponses },
 });
