@@ -229,6 +229,7 @@ describe("sales rollups", () => {
           ["delivered", "success"],
           ["shipped", "success"],
           ["cancelled", "refunded"],
+          ["paid", "refunded"],
           ["cancelled", "failed"],
           ["cancelled", "pending"],
           ["pending", "pending"],
