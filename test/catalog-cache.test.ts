@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { inventoryOf } from "../src/inventory/inventory.client";
-import { api, createAdmin, createProduct } from "./helpers";
+import { api, createAdmin, createProduct, registerUser } from "./helpers";
 import { insertProduct } from "./fixtures";
 
 describe("edge cache of public catalogue listings", () => {
@@ -33,6 +33,22 @@ describe("edge cache of public catalogue listings", () => {
     expect((await api("GET", `/api/products/${product.id}/`, { token: admin.access })).body.stock).toBe(41);
     const object = await inventoryOf(env, product.id).getStock(product.id);
     expect(object.available).toBe(3);
+  });
+});
+
+describe("remembered counts of searches and price ranges", () => {
+  it("counts a search once for its pages, and a catalogue write recounts it", async () => {
+    const admin = await createAdmin();
+    const customer = await registerUser();
+    for (let i = 0; i < 3; i++) await createProduct(admin.access, { name: `Memo Kettle ${i}` });
+    const first = await api("GET", "/api/products/?search=Kettle&page_size=2", { token: customer.access });
+    expect(first.body.count).toBe(3);
+    await insertProduct({ name: "Memo Kettle behind the API" }); // no catalogue write through the API: not seen
+    const second = await api("GET", "/api/products/?search=Kettle&page_size=2&page=2", { token: customer.access });
+    expect(second.body.count).toBe(3);
+    expect(second.body.results).toHaveLength(2); // the rows themselves are always read
+    await createProduct(admin.access, { name: "Memo Kettle 4" });
+    expect((await api("GET", "/api/products/?search=Kettle&page_size=2", { token: customer.access })).body.count).toBe(5);
   });
 });
 

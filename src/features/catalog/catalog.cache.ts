@@ -50,22 +50,36 @@ const edgeCache = cache({
   onCacheNotAvailable: false,
 });
 
-const MEMO_TTL_MS = 5_000;
-const MEMO_MAX_ENTRIES = 256;
-const memo = new Map<string, { expiresAt: number; body: ArrayBuffer; headers: [string, string][] }>();
+/**
+ * A small in-isolate memo: bounded (oldest evicted first), short-lived, and keyed under the catalogue version, so a
+ * catalogue write in this isolate retires every entry at once.
+ */
+export function isolateMemo<T>({ ttlMs, maxEntries }: { ttlMs: number; maxEntries: number }) {
+  const entries = new Map<string, { expiresAt: number; value: T }>();
+  return {
+    get(key: string): T | undefined {
+      const hit = entries.get(`${catalogVersion}|${key}`);
+      return hit && hit.expiresAt > Date.now() ? hit.value : undefined;
+    },
+    set(key: string, value: T): void {
+      const versioned = `${catalogVersion}|${key}`;
+      entries.delete(versioned);
+      entries.set(versioned, { expiresAt: Date.now() + ttlMs, value });
+      if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
+    },
+  };
+}
 
-/** In-isolate memo of anonymous listing responses: bounded (oldest evicted first) and short-lived. */
-const isolateMemo = createMiddleware<AppEnv>(async (c, next) => {
+const responses = isolateMemo<{ body: ArrayBuffer; headers: [string, string][] }>({ ttlMs: 5_000, maxEntries: 256 });
+
+/** Anonymous listing responses kept in the isolate: a hit costs no I/O at all. */
+const memoizedResponse = createMiddleware<AppEnv>(async (c, next) => {
   if (c.req.method !== "GET" || c.req.header("Authorization")) return next();
-  const key = versionedKey(c.req.url);
-  const hit = memo.get(key);
-  if (hit && hit.expiresAt > Date.now()) return new Response(hit.body, { status: 200, headers: hit.headers });
+  const hit = responses.get(c.req.url);
+  if (hit) return new Response(hit.body, { status: 200, headers: hit.headers });
   await next();
   if (c.res.status !== 200 || c.res.headers.has("Set-Cookie")) return;
-  const body = await c.res.clone().arrayBuffer();
-  memo.delete(key);
-  memo.set(key, { expiresAt: Date.now() + MEMO_TTL_MS, body, headers: [...c.res.headers] });
-  if (memo.size > MEMO_MAX_ENTRIES) memo.delete(memo.keys().next().value!);
+  responses.set(c.req.url, { body: await c.res.clone().arrayBuffer(), headers: [...c.res.headers] });
 });
 
 export const BOOKMARK_HEADER = "X-D1-Bookmark";
@@ -84,7 +98,7 @@ const replicaReads = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 /** Route middleware for public catalogue GETs (lists, search, categories, product detail): all read D1 only. */
-export const cachedListing = [cacheControl, etag(), isolateMemo, edgeCache, replicaReads];
+export const cachedListing = [cacheControl, etag(), memoizedResponse, edgeCache, replicaReads];
 
 /** Route middleware for admin catalogue writes: a successful write retires this isolate's cached listings. */
 export const invalidatesCatalog = createMiddleware<AppEnv>(async (c, next) => {

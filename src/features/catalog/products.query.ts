@@ -11,6 +11,7 @@ import type { Database } from "../../db/client";
 import { categories, products } from "../../db/schema";
 import type { PageRequest } from "../../lib/pagination";
 import type { OrderingField, OrderingKey } from "./products.schemas";
+import { isolateMemo } from "./catalog.cache";
 import { searchPlan } from "./products.search";
 import { productListColumns, type ProductListRow } from "./products.view";
 
@@ -135,7 +136,10 @@ export function listQueries(db: Database, filters: ProductFilters, ordering: Ord
   return { rows: selectRows(db, filters, ordering, page.limit, page.offset), count: selectCount(db, filters) };
 }
 
-/** One page of the list and the total count, in one D1 round trip. */
+/**
+ * One page of the list and the total count, in one D1 round trip. A count that no maintained row covers (a search or
+ * a price bound) is remembered per filter set for a while, so the next pages of that search read only their rows.
+ */
 export async function listProducts(
   db: Database,
   filters: ProductFilters,
@@ -143,9 +147,17 @@ export async function listProducts(
   page: PageRequest,
 ): Promise<{ count: number; rows: ProductListRow[] }> {
   const queries = listQueries(db, filters, ordering, page);
+  const memoKey = maintainedScope(filters) ? null : JSON.stringify(filters);
+  const remembered = memoKey === null ? undefined : countMemo.get(memoKey);
+  if (remembered !== undefined) return { count: remembered, rows: await queries.rows };
   const [rows, counts] = await db.batch([queries.rows, queries.count]);
-  return { count: counts[0]?.count ?? 0, rows }; // no catalog_counts row: nothing was ever counted in that scope
+  const count = counts[0]?.count ?? 0; // no catalog_counts row: nothing was ever counted in that scope
+  if (memoKey !== null) countMemo.set(memoKey, count);
+  return { count, rows };
 }
+
+/** Counts of searches and price ranges, per filter set, for as long as a cached listing may be stale anyway. */
+const countMemo = isolateMemo<number>({ ttlMs: 30_000, maxEntries: 512 });
 
 /** The 10 newest active products (the original promised "latest 10" but returned the oldest). */
 export function featuredProducts(db: Database, filters: Omit<ProductFilters, "activeOnly" | "searchTerms">): Promise<ProductListRow[]> {
