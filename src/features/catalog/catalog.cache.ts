@@ -14,6 +14,7 @@ import { cache } from "hono/cache";
 import { etag } from "hono/etag";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../../env";
+import { conditionalGet } from "../../lib/openapi";
 
 export const PUBLIC_CACHE_CONTROL = "public, max-age=30";
 export const PRIVATE_CACHE_CONTROL = "private, no-store";
@@ -65,10 +66,10 @@ const isolateMemo = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 /** Route middleware for cacheable catalogue GETs whose data is the D1 projection (lists, search, categories). */
-export const cachedListing = [cacheControl, etag(), isolateMemo, edgeCache];
+export const cachedListing = [cacheControl, conditionalGet(etag()), isolateMemo, edgeCache];
 
 /** Route middleware for public GETs that must stay live (product detail shows the inventory object's stock). */
-export const cachedRead = [cacheControl, etag()];
+export const cachedRead = [cacheControl, conditionalGet(etag())];
 
 /** Route middleware for admin catalogue writes: a successful write retires this isolate's cached listings. */
 export const invalidatesCatalog = createMiddleware<AppEnv>(async (c, next) => {
