@@ -2,6 +2,7 @@
 import { env, SELF } from "cloudflare:test";
 import { db } from "../src/db/client";
 import { createAdminUser } from "../src/features/auth/auth.service";
+import { Contract, type OpenApiDocument } from "./contract";
 
 export interface ApiResponse<T = any> {
   status: number;
@@ -32,6 +33,7 @@ export async function api<T = any>(method: string, path: string, options: CallOp
   }
   const res = await SELF.fetch(`https://shop.test${path}`, { method, headers, body });
   const text = await res.text();
+  await checkContract(method, path, { status: res.status, headers: res.headers, text });
   let parsed: unknown = text;
   try {
     parsed = text ? JSON.parse(text) : null;
@@ -39,6 +41,30 @@ export async function api<T = any>(method: string, path: string, options: CallOp
     // non-JSON bodies stay text, so a test can assert they never happen
   }
   return { status: res.status, body: parsed as T, headers: res.headers };
+}
+
+let contract: Promise<Contract> | undefined;
+
+/** The Worker's own /openapi.json, read once per test file. */
+export function loadContract(): Promise<Contract> {
+  contract ??= SELF.fetch("https://shop.test/openapi.json").then(async (res) => new Contract((await res.json()) as OpenApiDocument));
+  return contract;
+}
+
+/** How many responses this test file checked against the document, and how many reached no documented operation. */
+export const contractStats = { checked: 0, unchecked: 0 };
+
+/** Fails the calling test when a response is not one the OpenAPI document describes (see test/contract.ts). */
+export async function checkContract(method: string, path: string, res: { status: number; headers: Headers; text: string }) {
+  const problems = (await loadContract()).violations(method, path, res);
+  if (problems === undefined) {
+    contractStats.unchecked++;
+    return;
+  }
+  contractStats.checked++;
+  if (problems.length > 0) {
+    throw new Error(`Response to ${method} ${path} does not match the OpenAPI document:\n  ${problems.join("\n  ")}`);
+  }
 }
 
 export const PASSWORD = "Sturdy-Passw0rd!";
