@@ -55,6 +55,15 @@ describe("the contract check on every response", () => {
     ]);
   });
 
+  it("refuses a request body the server accepted but the document does not allow", () => {
+    const problems = contract.violations("POST", "/api/cart/add/", json(200, {}), { product_id: 1, quantity: "two" });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'POST /api/cart/add/ 200: the server accepted a request body the document refuses: body/quantity: String does not match pattern.',
+      ]),
+    );
+  });
+
   it("matches a literal path segment before a parameter, as the router does", () => {
     expect(contract.route("GET", "/api/products/featured/?category=x")?.template).toBe("/api/products/featured/");
     expect(contract.route("GET", "/api/products/7/")?.template).toBe("/api/products/{id}/");

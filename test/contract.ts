@@ -1,7 +1,8 @@
 /**
  * The contract check `api()` runs on every response: the Worker's own /openapi.json must describe it. The status must
  * be documented for that path and method, the body must match the documented schema (or be empty when none is
- * documented), and documented required headers must be present. Schemas are interpreted by @cfworker/json-schema,
+ * documented), and documented required headers must be present. A JSON request body the server accepted (2xx) must
+ * match the documented request schema too, so the document never refuses what the server takes. Schemas are interpreted by @cfworker/json-schema,
  * which generates no code: workerd refuses `eval`/`new Function`, which Ajv's compiler needs.
  */
 import { type OutputUnit, type Schema, Validator } from "@cfworker/json-schema";
@@ -12,6 +13,7 @@ export interface OpenApiDocument {
 }
 
 interface OperationObject {
+  requestBody?: { content?: Record<string, { schema?: Schema }> };
   responses: Record<string, ResponseObject>;
 }
 
@@ -70,7 +72,7 @@ export class Contract {
    * Returns undefined when the request reaches no documented operation (e.g. /docs, an unknown path), so nothing
    * could be checked.
    */
-  violations(method: string, path: string, res: ObservedResponse): string[] | undefined {
+  violations(method: string, path: string, res: ObservedResponse, requestBody?: unknown): string[] | undefined {
     const route = this.route(method, path);
     if (!route) return undefined;
     const where = `${route.method} ${route.template}`;
@@ -81,6 +83,14 @@ export class Contract {
     }
     const spec = documented[key];
     const problems: string[] = [];
+    const requestSchema = route.operation.requestBody?.content?.["application/json"]?.schema;
+    if (res.status < 300 && requestBody !== undefined && requestSchema) {
+      const result = this.validator(`${where} request`, requestSchema).validate(requestBody);
+      if (!result.valid) {
+        const accepted = `${where} ${res.status}: the server accepted a request body the document refuses`;
+        problems.push(...leafErrors(result.errors).map((e) => `${accepted}: body${e.instanceLocation.slice(1)}: ${e.error}`));
+      }
+    }
     for (const [name, header] of Object.entries(spec.headers ?? {})) {
       if (header.required && !res.headers.has(name)) problems.push(`${where} ${res.status}: required header ${name} is missing`);
     }
@@ -102,20 +112,18 @@ export class Contract {
       problems.push(`${where} ${res.status}: the body is not JSON: ${res.text.slice(0, 200)}`);
       return problems;
     }
-    const result = this.validator(where, key, spec).validate(body);
+    const result = this.validator(`${where} ${key}`, spec.content!["application/json"].schema!).validate(body);
     if (!result.valid) {
       problems.push(...leafErrors(result.errors).map((e) => `${where} ${res.status}: body${e.instanceLocation.slice(1)}: ${e.error}`));
     }
     return problems;
   }
 
-  private validator(where: string, status: string, spec: ResponseObject): Validator {
-    const key = `${where} ${status}`;
+  private validator(key: string, schema: Schema): Validator {
     let validator = this.validators.get(key);
     if (!validator) {
-      // The response schema refers to `#/components/...`: give it the document's components as its own.
-      const schema = structuredClone({ ...spec.content!["application/json"].schema, components: this.doc.components });
-      validator = new Validator(schema, "2020-12", false);
+      // The schema refers to `#/components/...`: give it the document's components as its own.
+      validator = new Validator(structuredClone({ ...schema, components: this.doc.components }), "2020-12", false);
       this.validators.set(key, validator);
     }
     return validator;

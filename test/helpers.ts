@@ -2,7 +2,7 @@
 import { env, SELF } from "cloudflare:test";
 import { db } from "../src/db/client";
 import { createAdminUser } from "../src/features/auth/auth.service";
-import { Contract, type OpenApiDocument } from "./contract";
+import { Contract, type ObservedResponse, type OpenApiDocument } from "./contract";
 
 export interface ApiResponse<T = any> {
   status: number;
@@ -33,7 +33,7 @@ export async function api<T = any>(method: string, path: string, options: CallOp
   }
   const res = await SELF.fetch(`https://shop.test${path}`, { method, headers, body });
   const text = await res.text();
-  await checkContract(method, path, { status: res.status, headers: res.headers, text });
+  await checkContract(method, path, { status: res.status, headers: res.headers, text }, requestJson(body));
   let parsed: unknown = text;
   try {
     parsed = text ? JSON.parse(text) : null;
@@ -55,8 +55,8 @@ export function loadContract(): Promise<Contract> {
 export const contractStats = { checked: 0, unchecked: 0 };
 
 /** Fails the calling test when a response is not one the OpenAPI document describes (see test/contract.ts). */
-export async function checkContract(method: string, path: string, res: { status: number; headers: Headers; text: string }) {
-  const problems = (await loadContract()).violations(method, path, res);
+export async function checkContract(method: string, path: string, res: ObservedResponse, requestBody?: unknown) {
+  const problems = (await loadContract()).violations(method, path, res, requestBody);
   if (problems === undefined) {
     contractStats.unchecked++;
     return;
@@ -64,6 +64,14 @@ export async function checkContract(method: string, path: string, res: { status:
   contractStats.checked++;
   if (problems.length > 0) {
     throw new Error(`Response to ${method} ${path} does not match the OpenAPI document:\n  ${problems.join("\n  ")}`);
+  }
+}
+
+function requestJson(body: string | undefined): unknown {
+  try {
+    return body === undefined ? undefined : JSON.parse(body);
+  } catch {
+    return undefined; // not JSON: the server cannot have accepted it as JSON
   }
 }
 

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { bearerSecurity, errors, IdParam, json, jsonBody } from "../../lib/openapi";
+import { bearerSecurity, errors, gatewayResponses, IdParam, json, jsonBody } from "../../lib/openapi";
 import { paginated, paginationQuery } from "../../lib/pagination";
 import { requireAdmin, requireUser } from "../../middleware/auth";
 import { IdempotencyHeaders } from "../../lib/idempotency";
@@ -66,6 +66,7 @@ export const updateStatusRoute = createRoute({
   request: { params: IdParam, ...jsonBody(UpdateStatusBody) },
   responses: {
     200: json(OrderSchema, "The updated order"),
-    ...errors(400, 401, 403, 404, 409, 502),
+    ...errors(400, 401, 403, 404, 409),
+    ...gatewayResponses,
   },
 });

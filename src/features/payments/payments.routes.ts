@@ -52,7 +52,14 @@ export const webhookRoute = createRoute({
     headers: WebhookHeaders,
     body: {
       required: true,
-      content: { "application/json": { schema: { $ref: "#/components/schemas/RazorpayWebhookEvent" } } },
+      content: {
+        "application/json": {
+          schema: {
+            description: "A signed Razorpay event. The events acted on are `RazorpayWebhookEvent`; any other signed JSON is acknowledged and ignored.",
+            anyOf: [{ $ref: "#/components/schemas/RazorpayWebhookEvent" }, { description: "Any other event or payload" }],
+          },
+        },
+      },
     },
   },
   responses: { 200: json(WebhookAck, "Applied, or ignored (duplicate or unhandled event)"), ...errors(400), ...gatewayResponses },
