@@ -84,7 +84,7 @@ const RetryAfterHeader = z.object({
  */
 export const errorResponses = {
   400: errorResponse("Invalid input; the body names each field"),
-  401: errorResponse("Missing, invalid, expired or revoked token (or wrong credentials)"),
+  401: errorResponse("Missing, invalid, expired or revoked token (a token sent to a public route is checked too), or wrong credentials"),
   403: errorResponse("Authenticated, but not allowed (admin only)"),
   404: errorResponse("Not found"),
   409: errorResponse("Conflict: a request with the same Idempotency-Key is still running, or the resource changed meanwhile; retry"),
