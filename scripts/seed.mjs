@@ -336,7 +336,8 @@ function seedOrders(n, firstId, userIds, sellable, before) {
       const [, status, paymentStatus, paymentRow] = outcome();
       const [city, region, pin] = pick(CITIES);
       const address = `${between(1, 999)} ${pick(["MG Road", "Park Street", "Linking Road", "Anna Salai", "Brigade Road"])}, ${city}, ${region} ${pin}, India`;
-      orders.push([id, pick(userIds), orderNumber, total, status, paymentStatus, address, createdAt, updatedAt]);
+      // Seeded orders hold no stock in the inventory objects; a seeded cancel counts as already restocked.
+      orders.push([id, pick(userIds), orderNumber, orderNumber, total, status, paymentStatus, address, status === "cancelled" ? updatedAt : null, createdAt, updatedAt]);
       if (paymentRow) {
         const rzpOrder = `order_${alnum(14)}${id.toString(36)}`;
         const rzpPayment = `pay_${alnum(14)}${id.toString(36)}`;
@@ -345,7 +346,7 @@ function seedOrders(n, firstId, userIds, sellable, before) {
     }
     applySql([
       ...(done === 0 ? before : []),
-      ...inserts("orders", ["id", "user_id", "order_number", "total_paise", "status", "payment_status", "shipping_address", "created_at", "updated_at"], orders),
+      ...inserts("orders", ["id", "user_id", "order_number", "hold_key", "total_paise", "status", "payment_status", "shipping_address", "restocked_at", "created_at", "updated_at"], orders),
       ...inserts("order_items", ["order_id", "product_id", "quantity", "price_paise", "subtotal_paise"], items),
       ...inserts("payments", ["order_id", "razorpay_order_id", "razorpay_payment_id", "razorpay_signature", "amount_paise", "currency", "status", "created_at", "updated_at"], payments),
     ]);

@@ -25,7 +25,7 @@ export function createApp() {
     const origins = (c.env.CORS_ORIGINS ?? "*").split(",").map((o) => o.trim());
     return cors({
       origin: origins.includes("*") ? "*" : origins,
-      allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "X-Cart-Id"],
+      allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "X-Cart-Id"],
       exposeHeaders: ["X-Cart-Id", "X-Request-Id", "ETag", "Retry-After"],
       maxAge: 600,
     })(c, next);

@@ -1,6 +1,14 @@
 import { createApp } from "./app";
+import { runSweep } from "./features/sweep/sweep.service";
 
 export { Inventory } from "./inventory/inventory.do";
 export { LoginGuard } from "./middleware/login-guard.do";
 
-export default createApp();
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+  scheduled(_controller, env, ctx) {
+    ctx.waitUntil(runSweep(env));
+  },
+} satisfies ExportedHandler<Env>;

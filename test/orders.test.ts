@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { db } from "../src/db/client";
 import { inventoryOf, setStock } from "../src/inventory/inventory.client";
 import type { AuthUser } from "../src/env";
-import { createOrder, SimulatedCrash } from "../src/features/orders/orders.service";
+import { createOrder, SimulatedCrash } from "../src/features/orders/checkout.service";
 import { api, createAdmin, registerUser, type TestUser } from "./helpers";
 import { cartLineCount, expectInvariant, fillCart, insertProduct, soldInD1, stockOf } from "./fixtures";
 

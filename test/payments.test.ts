@@ -32,6 +32,8 @@ function fakeRazorpay() {
     calls: [] as RazorpayCall[],
     payments: new Map<string, { order_id: string; amount: number; status: string }>(),
     failWith: undefined as undefined | (() => Response),
+    /** Razorpay refuses every capture (e.g. the payment's authorization expired). */
+    refuseCapture: false,
     /** Runs while Razorpay is creating an order: lets a test slip in a concurrent writer. */
     onCreateOrder: undefined as undefined | (() => Promise<unknown>),
     /** A Checkout payment on a Razorpay order, with the signature Checkout would hand the client. */
@@ -48,7 +50,7 @@ function fakeRazorpay() {
     const body: any = req.method === "POST" ? await req.json() : undefined;
     fake.calls.push({ method: req.method, path: url.pathname, headers: req.headers, body, signal: init?.signal });
     if (fake.failWith) return fake.failWith();
-    const paymentMatch = /^\/v1\/payments\/([^/]+)(\/refund)?$/.exec(url.pathname);
+    const paymentMatch = /^\/v1\/payments\/([^/]+)(\/refund|\/capture)?$/.exec(url.pathname);
     if (req.method === "POST" && url.pathname === "/v1/orders") {
       await fake.onCreateOrder?.();
       return Response.json({ id: unique("order_"), entity: "order", amount: body.amount, currency: body.currency, receipt: body.receipt, status: "created" });
@@ -56,6 +58,19 @@ function fakeRazorpay() {
     const payment = paymentMatch && fake.payments.get(paymentMatch[1]);
     if (!payment) return Response.json({ error: { code: "BAD_REQUEST_ERROR", description: "The id provided does not exist" } }, { status: 400 });
     if (req.method === "GET") return Response.json({ id: paymentMatch[1], entity: "payment", ...payment });
+    if (paymentMatch[2] === "/capture") {
+      if (fake.refuseCapture) {
+        return Response.json({ error: { code: "BAD_REQUEST_ERROR", description: "Payment authorization has expired" } }, { status: 400 });
+      }
+      if (payment.status !== "authorized") {
+        return Response.json({ error: { code: "BAD_REQUEST_ERROR", description: "This payment has already been captured" } }, { status: 400 });
+      }
+      if (body.amount !== payment.amount) {
+        return Response.json({ error: { code: "BAD_REQUEST_ERROR", description: "Capture amount must be equal to the amount authorized" } }, { status: 400 });
+      }
+      payment.status = "captured";
+      return Response.json({ id: paymentMatch[1], entity: "payment", ...payment });
+    }
     return Response.json({ id: `rfnd_${paymentMatch[1]}`, entity: "refund", amount: payment.amount, payment_id: paymentMatch[1], status: "processed" });
   });
   return fake;
@@ -303,6 +318,39 @@ describe("POST /api/payments/verify/", () => {
     expect(again.status).toBe(200);
     expect(again.body).toEqual(res.body);
     expect(await orderState(order.id)).toEqual({ status: "paid", payment_status: "success" });
+  });
+
+  it("captures an authorized payment for the order's amount and currency, then marks the order paid", async () => {
+    const fake = fakeRazorpay();
+    const { user, order, razorpayOrderId } = await initiatedOrder();
+    const { paymentId, signature } = await fake.pay(razorpayOrderId, 50_000, "authorized");
+    const res = await verify(user, { razorpay_order_id: razorpayOrderId, razorpay_payment_id: paymentId, razorpay_signature: signature, order_id: order.id });
+    expect(res.status).toBe(200);
+    expect(res.body.payment_status).toBe("success");
+    const capture = fake.calls.find((c) => c.path === `/v1/payments/${paymentId}/capture`);
+    expect(capture).toMatchObject({ method: "POST", body: { amount: 50_000, currency: "INR" } });
+    expect(fake.payments.get(paymentId)?.status).toBe("captured");
+    expect(await orderState(order.id)).toEqual({ status: "paid", payment_status: "success" });
+  });
+
+  it("does not mark an order paid while the payment is neither captured nor capturable", async () => {
+    const fake = fakeRazorpay();
+    const { user, order, razorpayOrderId } = await initiatedOrder();
+    const { paymentId, signature } = await fake.pay(razorpayOrderId, 50_000, "created");
+    const res = await verify(user, { razorpay_order_id: razorpayOrderId, razorpay_payment_id: paymentId, razorpay_signature: signature, order_id: order.id });
+    expect(res).toMatchObject({ status: 400, body: { error: "Payment not confirmed by the gateway" } });
+    expect(fake.calls.some((c) => c.path.endsWith("/capture"))).toBe(false);
+    expect(await orderState(order.id)).toEqual({ status: "pending", payment_status: "pending" });
+  });
+
+  it("keeps the order unpaid when the capture fails at the gateway", async () => {
+    const fake = fakeRazorpay();
+    const { user, order, razorpayOrderId } = await initiatedOrder();
+    const { paymentId, signature } = await fake.pay(razorpayOrderId, 50_000, "authorized");
+    fake.refuseCapture = true;
+    const res = await verify(user, { razorpay_order_id: razorpayOrderId, razorpay_payment_id: paymentId, razorpay_signature: signature, order_id: order.id });
+    expect(res).toMatchObject({ status: 502, body: { error: "Payment gateway error: Payment authorization has expired" } });
+    expect(await orderState(order.id)).toEqual({ status: "pending", payment_status: "pending" });
   });
 
   it("refuses a valid signature from the user's cheap order on an expensive order (the original's hole)", async () => {

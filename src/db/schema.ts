@@ -52,7 +52,7 @@ export const sessions = sqliteTable(
     expiresAt: integer("expires_at").notNull(),
     revokedAt: text("revoked_at"),
   },
-  (t) => [index("sessions_user_idx").on(t.userId)],
+  (t) => [index("sessions_user_idx").on(t.userId), index("sessions_expires_idx").on(t.expiresAt)],
 );
 
 export const addresses = sqliteTable(
@@ -130,6 +130,10 @@ export const carts = sqliteTable("carts", {
     .notNull()
     .unique()
     .references(() => users.id, { onDelete: "cascade" }),
+  /** The checkout that holds this cart (a lease): only one checkout of a cart runs at a time. */
+  checkoutKey: text("checkout_key"),
+  /** Epoch ms after which a checkout that died is presumed gone and its lease can be taken. */
+  checkoutExpiresAt: integer("checkout_expires_at"),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
@@ -173,14 +177,23 @@ export const orders = sqliteTable(
     status: text("status", { enum: ORDER_STATUSES }).notNull().default("pending"),
     paymentStatus: text("payment_status", { enum: PAYMENT_STATUSES }).notNull().default("pending"),
     shippingAddress: text("shipping_address").notNull(),
+    /**
+     * The key of this order's stock holds in the inventory objects: random per checkout, never the order number, so
+     * a retried order number (after a collision) can never touch another order's holds. Older orders use their number.
+     */
+    holdKey: text("hold_key").notNull(),
+    /** Set once a cancelled order's units are back in stock; the sweep finishes cancels that died before this. */
+    restockedAt: text("restocked_at"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
     uniqueIndex("orders_order_number_unique").on(t.orderNumber),
+    uniqueIndex("orders_hold_key_unique").on(t.holdKey),
     index("orders_user_created_idx").on(t.userId, t.createdAt),
     index("orders_created_idx").on(t.createdAt),
-    index("orders_status_idx").on(t.status),
+    index("orders_status_created_idx").on(t.status, t.createdAt),
+    index("orders_unfinished_cancel_idx").on(t.id).where(sql`status = 'cancelled' and restocked_at is null`),
     index("orders_payment_status_created_idx").on(t.paymentStatus, t.createdAt),
   ],
 );
@@ -235,11 +248,15 @@ export const payments = sqliteTable(
 );
 
 /** Razorpay webhook deliveries already applied, keyed by `x-razorpay-event-id` (or a hash of the body). */
-export const webhookEvents = sqliteTable("webhook_events", {
-  id: text("id").primaryKey(),
-  event: text("event").notNull(),
-  receivedAt: text("received_at").notNull().default(now),
-});
+export const webhookEvents = sqliteTable(
+  "webhook_events",
+  {
+    id: text("id").primaryKey(),
+    event: text("event").notNull(),
+    receivedAt: text("received_at").notNull().default(now),
+  },
+  (t) => [index("webhook_events_received_idx").on(t.receivedAt)],
+);
 
 /** Stored first responses of `Idempotency-Key` requests, per user and key; they expire after 24 hours. */
 export const idempotencyKeys = sqliteTable(
@@ -257,8 +274,14 @@ export const idempotencyKeys = sqliteTable(
     createdAt: createdAt(),
     expiresAt: integer("expires_at").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.userId, t.scope, t.key] })],
+  (t) => [primaryKey({ columns: [t.userId, t.scope, t.key] }), index("idempotency_keys_expires_idx").on(t.expiresAt)],
 );
+
+/** Where each bounded pass of the scheduled sweep resumes (e.g. the last product id whose projection was checked). */
+export const sweepCursors = sqliteTable("sweep_cursors", {
+  name: text("name").primaryKey(),
+  position: integer("position").notNull().default(0),
+});
 
 export type User = typeof users.$inferSelect;
 export type Category = typeof categories.$inferSelect;

@@ -1,5 +1,5 @@
 /** The typed calls the Worker makes on the per-product inventory objects. */
-import type { StockSnapshot } from "./inventory.do";
+import type { StockSnapshot, StockWriteResult } from "./inventory.do";
 
 export const inventoryOf = (env: Env, productId: number) => env.INVENTORY.getByName(String(productId));
 
@@ -18,4 +18,14 @@ export async function availableStocks(env: Env, productIds: readonly number[]): 
 /** Admin stock change: goes through the object, which then updates the D1 projection. */
 export async function setStock(env: Env, productId: number, available: number): Promise<StockSnapshot> {
   return inventoryOf(env, productId).setStock(productId, available);
+}
+
+/** Admin stock change only if the object still holds `expected` available units (what the admin's form showed). */
+export async function setStockIf(env: Env, productId: number, expected: number, available: number): Promise<StockWriteResult> {
+  return inventoryOf(env, productId).setStockIf(productId, expected, available);
+}
+
+/** Relative admin stock change, decided in the object; refused (ok false) if it would go below zero. */
+export async function adjustStock(env: Env, productId: number, delta: number): Promise<StockWriteResult> {
+  return inventoryOf(env, productId).adjustStock(productId, delta);
 }

@@ -7,9 +7,11 @@
  * reserve holds once, a retried commit sells once, a retried restock restores once.
  *
  * Holds move reserved -> committed -> restocked, or reserved -> released; never both sold and released.
+ * Holds are keyed by the order's random `hold_key`, never its number, so holds of two orders can never be confused.
  * The alarm settles holds whose TTL passed (the Worker died mid-checkout) by asking D1 whether the order exists.
  * After each change of `available` the object writes it to D1 `products.stock` with a version, so a stale
- * projection write can never overwrite a newer one.
+ * projection write can never overwrite a newer one. Checkout calls answer before that write (it runs in the
+ * background); admin writes wait for it, so the admin's next read shows the new stock.
  */
 import { DurableObject } from "cloudflare:workers";
 
@@ -28,6 +30,12 @@ export interface StockSnapshot {
 export interface ReserveResult {
   ok: boolean;
   available: number;
+}
+
+/** The outcome of a conditional or relative admin stock write: `ok` false means nothing changed. */
+export interface StockWriteResult {
+  ok: boolean;
+  snapshot: StockSnapshot;
 }
 
 interface StockRow extends Record<string, SqlStorageValue> {
@@ -90,15 +98,47 @@ export class Inventory extends DurableObject<Env> {
         available,
       );
     } else {
-      this.sql.exec(
-        "UPDATE stock SET available = ?, total = total + (? - available), version = version + 1 WHERE id = 1",
-        available,
-        available,
-      );
+      this.writeAvailable(available);
     }
     const row = this.row()!;
     await this.project(row);
     return this.snapshot(row);
+  }
+
+  /**
+   * Sets the available stock only if it is still `expected` (what the admin's form showed): a sale made since the
+   * form was loaded makes this refuse rather than bring the sold units back.
+   */
+  async setStockIf(productId: number, expected: number, available: number): Promise<StockWriteResult> {
+    await this.ensure(productId);
+    const before = this.row()!; // re-read after the await: the check and the write below run with no await between
+    if (before.available !== expected) return { ok: false, snapshot: this.snapshot(before) };
+    this.writeAvailable(available);
+    const row = this.row()!;
+    await this.project(row);
+    return { ok: true, snapshot: this.snapshot(row) };
+  }
+
+  /** Adds `delta` (negative to remove) to the available stock, decided here so it needs no read first; never below zero. */
+  async adjustStock(productId: number, delta: number): Promise<StockWriteResult> {
+    await this.ensure(productId);
+    const before = this.row()!; // re-read after the await: the check and the write below run with no await between
+    if (!Number.isInteger(delta) || before.available + delta < 0) return { ok: false, snapshot: this.snapshot(before) };
+    this.writeAvailable(before.available + delta);
+    const row = this.row()!;
+    await this.project(row);
+    return { ok: true, snapshot: this.snapshot(row) };
+  }
+
+  /**
+   * Re-writes the D1 projection if D1 holds an older version than this object (a projection write that failed or
+   * died). Called by the scheduled sweep; an object that never held stock is left alone (not seeded). True if healed.
+   */
+  async healProjection(d1Version: number, d1Stock: number): Promise<boolean> {
+    const row = this.row();
+    if (!row || (d1Version >= row.version && d1Stock === row.available)) return false;
+    await this.project(row, { force: true });
+    return true;
   }
 
   /**
@@ -119,7 +159,7 @@ export class Inventory extends DurableObject<Env> {
     });
     if (result.changed) {
       await this.scheduleAlarm();
-      await this.project(this.row()!);
+      this.projectInBackground();
     }
     return { ok: result.ok, available: result.available };
   }
@@ -159,7 +199,7 @@ export class Inventory extends DurableObject<Env> {
     try {
       for (const hold of expired) {
         try {
-          const order = await this.env.DB.prepare("SELECT status FROM orders WHERE order_number = ?")
+          const order = await this.env.DB.prepare("SELECT status FROM orders WHERE hold_key = ?")
             .bind(hold.order_key)
             .first<{ status: string }>();
           await this.transition(hold.order_key, order && order.status !== "cancelled" ? "committed" : "released");
@@ -199,8 +239,22 @@ export class Inventory extends DurableObject<Env> {
       this.sql.exec("UPDATE holds SET state = ? WHERE order_key = ?", to, orderKey);
       return { ok: true, changed: true };
     });
-    if (outcome.changed && to !== "committed") await this.project(this.row()!);
+    if (outcome.changed && to !== "committed") this.projectInBackground();
     return outcome.ok;
+  }
+
+  /** Admin write of `available`; the difference goes into `total` (an adjustment), keeping the invariant. */
+  private writeAvailable(available: number): void {
+    this.sql.exec(
+      "UPDATE stock SET available = ?, total = total + (? - available), version = version + 1 WHERE id = 1",
+      available,
+      available,
+    );
+  }
+
+  /** The projection write of a checkout or cancel: the caller gets its answer without waiting for D1. */
+  private projectInBackground(): void {
+    this.ctx.waitUntil(this.project(this.row()!));
   }
 
   private row(): StockRow | null {
@@ -243,11 +297,15 @@ export class Inventory extends DurableObject<Env> {
    * Writes `available` to the D1 projection unless a newer version is already there. The stock change itself is
    * already durable here, so a failed projection write is logged, not thrown: the next change or alarm projects again.
    */
-  private async project(row: StockRow): Promise<void> {
+  private async project(row: StockRow, { force = false } = {}): Promise<void> {
     try {
-      await this.env.DB.prepare("UPDATE products SET stock = ?, stock_version = ? WHERE id = ? AND stock_version < ?")
-        .bind(row.available, row.version, row.product_id, row.version)
-        .run();
+      // `force` (healing) also overwrites a projection at the same or a newer version: one written by hand or by a
+      // seed is wrong whatever its version says, since this object is the source of truth.
+      const update = "UPDATE products SET stock = ?, stock_version = ? WHERE id = ?";
+      const statement = force
+        ? this.env.DB.prepare(update).bind(row.available, row.version, row.product_id)
+        : this.env.DB.prepare(`${update} AND stock_version < ?`).bind(row.available, row.version, row.product_id, row.version);
+      await statement.run();
     } catch (err) {
       console.error(JSON.stringify({ level: "error", msg: "stock projection failed", productId: row.product_id, error: String(err) }));
     }

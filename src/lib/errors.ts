@@ -47,6 +47,11 @@ export function isUniqueViolation(err: unknown, indexOrColumn?: string): boolean
   return !!match && (!indexOrColumn || match[1].includes(indexOrColumn));
 }
 
+/** True when a D1 error is a NOT NULL violation of `table.column` (how a guarded batch aborts itself). */
+export function isNotNullViolation(err: unknown, column: string): boolean {
+  return errorText(err).includes(`NOT NULL constraint failed: ${column}`);
+}
+
 /** True when a D1 error is a foreign key violation (e.g. deleting a product that orders reference). */
 export function isForeignKeyViolation(err: unknown): boolean {
   return errorText(err).includes("FOREIGN KEY constraint failed");

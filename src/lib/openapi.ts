@@ -88,7 +88,7 @@ export const errorResponses = {
   403: errorResponse("Authenticated, but not allowed (admin only)"),
   404: errorResponse("Not found"),
   409: errorResponse("Conflict: a request with the same Idempotency-Key is still running, or the resource changed meanwhile; retry"),
-  412: errorResponse("Precondition failed: `If-Match` does not match the current ETag"),
+  412: errorResponse("If-Match named an older version: nothing was changed; reload and retry"),
   413: errorResponse("Request body too large"),
   415: errorResponse("The request body must be JSON (`Content-Type: application/json`)"),
   422: errorResponse("The Idempotency-Key was used with a different request"),
@@ -107,6 +107,7 @@ export function errors<const S extends ErrorStatus>(...statuses: S[]): Pick<type
 /** Extra documented failures for routes that can also answer them (kept for routes that spread them by name). */
 export const conflictResponses = errors(409, 422);
 export const retryResponses = errors(503);
+export const preconditionFailedResponse = errorResponses[412];
 export const gatewayResponses = {
   502: errorResponses[502],
   503: errorResponse("Payments are not configured"),

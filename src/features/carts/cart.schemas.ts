@@ -1,8 +1,12 @@
+import { fieldError } from "../../lib/errors";
 import { z } from "@hono/zod-openapi";
 import { money } from "../../lib/money";
 import { ProductListSchema } from "../catalog/products.view";
 
 export const MAX_LINE_QUANTITY = 999;
+/** Different products per cart, user or anonymous: bounds a checkout's work (one hold per line) and the KV value. */
+export const MAX_CART_LINES = 100;
+export const cartFull = () => fieldError("product_id", `A cart can hold at most ${MAX_CART_LINES} different products`);
 export const PRODUCT_NOT_FOUND = "Product not found or inactive";
 const NOT_AN_INTEGER = "A valid integer is required.";
 

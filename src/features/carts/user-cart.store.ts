@@ -8,7 +8,9 @@ import { and, eq, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Database } from "../../db/client";
 import { cartItems, carts, categories, products } from "../../db/schema";
+import { isNotNullViolation } from "../../lib/errors";
 import { nowIso } from "../../lib/time";
+import { cartFull, MAX_CART_LINES } from "./cart.schemas";
 import { productListColumns } from "../catalog/products.view";
 import type { CartStore, CartView } from "./cart.store";
 
@@ -78,20 +80,25 @@ export function userCartStore(db: Database, userId: number): CartStore {
       return row?.quantity ?? 0;
     },
     async add(productId, qty, cap) {
-      // The WHERE re-checks the cap against the row as it is now, so two concurrent adds cannot both pass it.
-      const [, added] = await db.batch([
-        ensureCart(db, userId),
-        db
-          .insert(cartItems)
-          .values({ cartId: cartIdOf(userId), productId, quantity: qty })
-          .onConflictDoUpdate({
-            target: [cartItems.cartId, cartItems.productId],
-            set: { quantity: sql`${cartItems.quantity} + excluded.quantity` },
-            setWhere: sql`${cartItems.quantity} + excluded.quantity <= ${cap}`,
-          })
-          .returning({ id: cartItems.id }),
-        touch(db, userId),
-      ]);
+      // The WHERE re-checks the cap against the row as it is now, so two concurrent adds cannot both pass it; a new
+      // line in a full cart gets a NULL cart id, so its NOT NULL constraint refuses it inside the same statement.
+      const [, added] = await db
+        .batch([
+          ensureCart(db, userId),
+          db
+            .insert(cartItems)
+            .values({ cartId: cartIdWithRoomFor(userId, productId), productId, quantity: qty })
+            .onConflictDoUpdate({
+              target: [cartItems.cartId, cartItems.productId],
+              set: { quantity: sql`${cartItems.quantity} + excluded.quantity` },
+              setWhere: sql`${cartItems.quantity} + excluded.quantity <= ${cap}`,
+            })
+            .returning({ id: cartItems.id }),
+          touch(db, userId),
+        ])
+        .catch((err) => {
+          throw isNotNullViolation(err, "cart_items.cart_id") ? cartFull() : err;
+        });
       return added.length > 0;
     },
     async productOfItem(itemId) {
@@ -119,6 +126,11 @@ export function userCartStore(db: Database, userId: number): CartStore {
 
 /** The user's cart id as a subquery, so a statement needs no earlier round trip to learn it. */
 const cartIdOf = (userId: number): SQL => sql`(select ${carts.id} from ${carts} where ${carts.userId} = ${userId})`;
+
+/** The cart id, or NULL when the cart already has MAX_CART_LINES lines and none of them is this product. */
+const cartIdWithRoomFor = (userId: number, productId: number): SQL => sql`(select c.id from ${carts} c where c.user_id = ${userId}
+  and ((select count(*) from ${cartItems} i where i.cart_id = c.id) < ${MAX_CART_LINES}
+    or exists (select 1 from ${cartItems} i where i.cart_id = c.id and i.product_id = ${productId})))`;
 
 /** Creates the user's cart unless it exists; safe against concurrent first requests (unique user_id). */
 const ensureCart = (db: Database, userId: number) => db.insert(carts).values({ userId }).onConflictDoNothing({ target: carts.userId });

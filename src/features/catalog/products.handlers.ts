@@ -39,8 +39,15 @@ export const listLowStock: Handler<typeof routes.lowStockProductsRoute> = async 
   return c.json((await lowStockProducts(c.get("db"))).map(toProductListOut), 200);
 };
 
+/** The detail view with its ETag, set here (the etag middleware keeps it) so If-Match compares the very same value. */
+async function detailWithEtag(c: Context<AppEnv>, id: number, includeInactive: boolean) {
+  const view = await service.productDetail(c.get("db"), c.env, id, includeInactive);
+  c.header("ETag", await service.productEtag(view));
+  return view;
+}
+
 export const getProduct: Handler<typeof routes.getProductRoute> = async (c) => {
-  return c.json(await service.productDetail(c.get("db"), c.env, c.req.valid("param").id, isAdmin(c)), 200);
+  return c.json(await detailWithEtag(c, c.req.valid("param").id, isAdmin(c)), 200);
 };
 
 export const createProduct: Handler<typeof routes.createProductRoute> = async (c) => {
@@ -50,14 +57,14 @@ export const createProduct: Handler<typeof routes.createProductRoute> = async (c
 
 export const putProduct: Handler<typeof routes.putProductRoute> = async (c) => {
   const { id } = c.req.valid("param");
-  await service.updateProduct(c.get("db"), c.env, id, c.req.valid("json"));
-  return c.json(await service.productDetail(c.get("db"), c.env, id, true), 200);
+  await service.updateProduct(c.get("db"), c.env, id, c.req.valid("json"), c.req.valid("header")["if-match"]);
+  return c.json(await detailWithEtag(c, id, true), 200);
 };
 
 export const patchProduct: Handler<typeof routes.patchProductRoute> = async (c) => {
   const { id } = c.req.valid("param");
-  await service.updateProduct(c.get("db"), c.env, id, c.req.valid("json"));
-  return c.json(await service.productDetail(c.get("db"), c.env, id, true), 200);
+  await service.updateProduct(c.get("db"), c.env, id, c.req.valid("json"), c.req.valid("header")["if-match"]);
+  return c.json(await detailWithEtag(c, id, true), 200);
 };
 
 export const deleteProduct: Handler<typeof routes.deleteProductRoute> = async (c) => {

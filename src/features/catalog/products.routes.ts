@@ -3,7 +3,15 @@ import { bearerSecurity, errors, IdParam, json, jsonBody, optionalBearerSecurity
 import { paginated } from "../../lib/pagination";
 import { requireAdmin } from "../../middleware/auth";
 import { cachedListing, cachedRead, invalidatesCatalog } from "./catalog.cache";
-import { FeaturedQuery, ProductCreateBody, ProductDetailSchema, ProductListQuery, ProductPatchBody, ProductPutBody } from "./products.schemas";
+import {
+  FeaturedQuery,
+  IfMatchHeaders,
+  ProductCreateBody,
+  ProductDetailSchema,
+  ProductListQuery,
+  ProductPatchBody,
+  ProductPutBody,
+} from "./products.schemas";
 import { ProductListSchema } from "./products.view";
 
 const tags = ["Products"];
@@ -73,8 +81,8 @@ export const putProductRoute = createRoute({
   tags,
   summary: "Update a product (name, price and category required)",
   ...admin,
-  request: { params: IdParam, ...jsonBody(ProductPutBody) },
-  responses: { 200: json(ProductDetailSchema, "Updated"), ...errors(400, 401, 403, 404) },
+  request: { params: IdParam, headers: IfMatchHeaders, ...jsonBody(ProductPutBody) },
+  responses: { 200: json(ProductDetailSchema, "Updated"), ...errors(400, 401, 403, 404, 412) },
 });
 
 export const patchProductRoute = createRoute({
@@ -84,8 +92,8 @@ export const patchProductRoute = createRoute({
   tags,
   summary: "Update some fields of a product; `stock` is set through its inventory object",
   ...admin,
-  request: { params: IdParam, ...jsonBody(ProductPatchBody) },
-  responses: { 200: json(ProductDetailSchema, "Updated"), ...errors(400, 401, 403, 404) },
+  request: { params: IdParam, headers: IfMatchHeaders, ...jsonBody(ProductPatchBody) },
+  responses: { 200: json(ProductDetailSchema, "Updated"), ...errors(400, 401, 403, 404, 412) },
 });
 
 export const deleteProductRoute = createRoute({

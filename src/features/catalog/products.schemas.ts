@@ -113,13 +113,31 @@ const productFields = {
 
 const { stock, is_active } = productFields;
 
+/** A relative stock change for admins who restock without reading first; applied in the inventory object. */
+const stock_adjustment = z
+  .number()
+  .int()
+  .min(-2_147_483_647)
+  .max(2_147_483_647)
+  .optional()
+  .openapi({ example: 25, description: "Add (or, negative, remove) units; refused if fewer are available. Not with `stock`." });
+
 export const ProductCreateBody = z
   .strictObject({ ...productFields, stock: stock.default(0), is_active: is_active.default(true) })
   .openapi("ProductCreate");
 /** PUT needs name, price and category; optional fields left out keep their value (DRF's non-partial update). */
 export const ProductPutBody = z
-  .strictObject({ ...productFields, stock: stock.optional(), is_active: is_active.optional() })
+  .strictObject({ ...productFields, stock: stock.optional(), is_active: is_active.optional(), stock_adjustment })
   .openapi("ProductPut");
-export const ProductPatchBody = z.strictObject(productFields).partial().openapi("ProductPatch");
+export const ProductPatchBody = z.strictObject({ ...productFields, stock_adjustment }).partial().openapi("ProductPatch");
+
+/** `If-Match`: the product's ETag from the GET the form was loaded with; a stale one answers 412. */
+export const IfMatchHeaders = z.object({
+  "if-match": z
+    .string()
+    .max(1000)
+    .optional()
+    .openapi({ example: '"3f2a..."', description: "ETag of the product as last read (412 if it has changed since)" }),
+});
 
 export type ProductInput = z.infer<typeof ProductPatchBody>;

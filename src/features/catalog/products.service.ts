@@ -7,10 +7,11 @@
 import { and, eq } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { products, type Product } from "../../db/schema";
-import { errorMessage, fieldError, isForeignKeyViolation, notFound } from "../../lib/errors";
+import { sha256Hex } from "../../lib/crypto";
+import { detail, errorMessage, fieldError, isForeignKeyViolation, notFound } from "../../lib/errors";
 import { formatMoney } from "../../lib/money";
 import { nowIso } from "../../lib/time";
-import { availableStock, setStock } from "../../inventory/inventory.client";
+import { adjustStock, availableStock, setStock, setStockIf } from "../../inventory/inventory.client";
 import { categoryById } from "./categories.service";
 import type { ProductDetailOut, ProductInput } from "./products.schemas";
 import { slugify, uniqueSlugSql } from "./slug";
@@ -46,11 +47,20 @@ export async function createProduct(db: Database, env: Env, input: ProductCreate
   return created.id;
 }
 
-/** Updates the given fields (the slug stays); a new `stock` goes through the inventory object. */
-export async function updateProduct(db: Database, env: Env, id: number, input: ProductInput): Promise<void> {
-  let updated: { id: number }[];
+/**
+ * Updates the given fields (the slug stays). Stock goes through the inventory object: `stock` sets it,
+ * `stock_adjustment` adds to it (decided in the object, never below zero). With `ifMatch` (the ETag the admin's form
+ * was loaded with) the whole write is conditional: a product that changed since, a sale included, answers 412 and
+ * keeps every field; the stock write is conditional on the stock that ETag showed, inside the object.
+ */
+export async function updateProduct(db: Database, env: Env, id: number, input: ProductInput, ifMatch?: string): Promise<void> {
+  if (input.stock !== undefined && input.stock_adjustment !== undefined) {
+    throw fieldError("stock_adjustment", "Send either stock or stock_adjustment, not both.");
+  }
+  const seen = ifMatch === undefined ? null : await requireUnchanged(db, env, id, ifMatch);
+  const stockWrite = await writeStock(env, id, input, seen);
   try {
-    updated = await db
+    const updated = await db
       .update(products)
       .set({
         name: input.name,
@@ -61,13 +71,54 @@ export async function updateProduct(db: Database, env: Env, id: number, input: P
         categoryId: input.category,
         updatedAt: nowIso(),
       })
-      .where(eq(products.id, id))
-      .returning({ id: products.id });
+      .where(and(eq(products.id, id), seen ? eq(products.updatedAt, seen.updated_at) : undefined))
+      .returning({ id: products.id })
+      .catch((err) => unknownCategory(err, input.category));
+    if (updated.length === 0) throw seen ? preconditionFailed() : notFound();
   } catch (err) {
-    unknownCategory(err, input.category);
+    // The fields were refused after the stock was written: put the stock back, unless it moved again meanwhile.
+    if (stockWrite) await setStockIf(env, id, stockWrite.after, stockWrite.before).catch(() => undefined);
+    throw err;
   }
-  if (updated.length === 0) throw notFound();
-  if (input.stock !== undefined) await setStock(env, id, input.stock);
+}
+
+/** The product as the client's ETag described it, or 412 when it has changed since (or the ETag is not its own). */
+async function requireUnchanged(db: Database, env: Env, id: number, ifMatch: string): Promise<ProductDetailOut> {
+  const current = await productDetail(db, env, id, true);
+  if (!etagMatches(ifMatch, await productEtag(current))) throw preconditionFailed();
+  return current;
+}
+
+async function writeStock(env: Env, id: number, input: ProductInput, seen: ProductDetailOut | null) {
+  if (input.stock_adjustment !== undefined) {
+    const result = await adjustStock(env, id, input.stock_adjustment);
+    if (!result.ok) {
+      throw fieldError("stock_adjustment", `Only ${result.snapshot.available} in stock; cannot remove ${-input.stock_adjustment}.`);
+    }
+    return { before: result.snapshot.available - input.stock_adjustment, after: result.snapshot.available };
+  }
+  if (input.stock === undefined) return null;
+  if (!seen) {
+    const before = await availableStock(env, id);
+    await setStock(env, id, input.stock);
+    return { before, after: input.stock };
+  }
+  const result = await setStockIf(env, id, seen.stock, input.stock);
+  if (!result.ok) throw preconditionFailed();
+  return { before: seen.stock, after: input.stock };
+}
+
+const preconditionFailed = () => detail(412, "The product has changed since it was loaded. Reload it and try again.");
+
+/** An ETag of the detail view: any change a client can see (fields, stock, category) changes it. */
+export async function productEtag(view: ProductDetailOut): Promise<string> {
+  return `"${await sha256Hex(JSON.stringify(view))}"`;
+}
+
+/** `If-Match` holds `*` or a list of strong ETags (RFC 9110: a weak one never matches a write's precondition). */
+function etagMatches(ifMatch: string, etag: string): boolean {
+  if (ifMatch.trim() === "*") return true;
+  return (ifMatch.match(/(W\/)?"[^"]*"/g) ?? []).some((tag) => tag === etag);
 }
 
 /** Deletes a product and its cart lines; one that orders reference stays (order history keeps its rows). */

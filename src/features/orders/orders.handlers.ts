@@ -3,7 +3,8 @@ import { withIdempotencyKey } from "../../lib/idempotency";
 import { pageRequest, pageResponse } from "../../lib/pagination";
 import { currentUser } from "../../middleware/auth";
 import type * as routes from "./orders.routes";
-import { cancelOrder, cartFingerprint, createOrder, findVisibleOrder, parseStatus, readCartLines, updateOrderStatus } from "./orders.service";
+import { cartFingerprint, createOrder, readCartLines } from "./checkout.service";
+import { cancelOrder, findVisibleOrder, parseStatus, updateOrderStatus } from "./orders.service";
 import { listOrders, loadOrder } from "./orders.view";
 
 export const createOrderHandler: Handler<typeof routes.createOrderRoute> = async (c) => {

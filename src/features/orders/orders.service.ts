@@ -1,171 +1,21 @@
 /**
- * Orders: the checkout saga of design.md, cancellation and admin status changes.
+ * Orders after checkout (see checkout.service.ts): cancellation, expiry of unpaid orders and admin status changes.
  *
- * Stock lives in one Inventory object per product and orders in D1, with no transaction spanning both. So checkout
- * reserves every line first (in product id order, each reservation idempotent per order number), then writes order,
- * items and cart clearing in one atomic D1 batch, then commits the reservations. A failure before the batch releases
- * what was reserved; a Worker that dies in between leaves holds that the objects' alarms settle by asking D1 whether
- * the order exists. Cancellation flips the status with a compare-and-set, so of two racing cancels only one restocks,
- * and restock itself is idempotent per order number.
+ * Cancellation flips the status with a compare-and-set, so of two racing cancels (a user, an admin, the expiry sweep)
+ * only one wins; restock is idempotent per hold key in every inventory object, and `restocked_at` is set only once
+ * every product has its units back. A cancel that died in between is finished by repeating it, or by the sweep.
  */
-import { and, eq, inArray, sql } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
+import { and, asc, eq, inArray, isNull, lt, ne, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
-import { cartItems, carts, ORDER_STATUSES, orderItems, orders, products, type Order, type OrderStatus } from "../../db/schema";
+import { ORDER_STATUSES, orderItems, orders, type Order, type OrderStatus } from "../../db/schema";
 import type { AuthUser } from "../../env";
-import { ApiError, errorMessage, fieldError, notFound } from "../../lib/errors";
-import { randomHex } from "../../lib/crypto";
+import { ApiError, errorMessage, notFound } from "../../lib/errors";
 import { nowIso } from "../../lib/time";
-import { DEFAULT_HOLD_TTL_MS } from "../../inventory/inventory.do";
 import { inventoryOf } from "../../inventory/inventory.client";
-import { formatAddress, getAddress } from "../auth/addresses.service";
 import { refundOrderPayment } from "../payments/payments.service";
 
-export interface CheckoutInput {
-  shipping_address?: string;
-  shipping_address_id?: number | null;
-}
-
-export interface CartLine {
-  itemId: number;
-  productId: number;
-  quantity: number;
-  name: string;
-  pricePaise: number;
-  isActive: boolean;
-}
-
-/**
- * Points where tests inject failures. A hook that throws `SimulatedCrash` stops the saga as a dead Worker would:
- * no compensation runs. Any other error is handled as a real failure of that step.
- */
-export interface CheckoutHooks {
-  afterReserve?: () => Promise<void> | void;
-  /** Extra statements appended to the order batch (a failing one proves the batch is all-or-nothing). */
-  extraBatchStatements?: (db: Database) => BatchItem<"sqlite">[];
-  /** Runs right after the batch, inside its error handling: a throw here is a batch that committed but reported failure. */
-  afterBatch?: () => Promise<void> | void;
-  afterRecord?: () => Promise<void> | void;
-  holdTtlMs?: number;
-}
-
-export class SimulatedCrash extends Error {}
-
-/** "ORD-" + 12 upper-case hex characters, as the original generates. */
-export const newOrderNumber = () => `ORD-${randomHex(6).toUpperCase()}`;
-
-/** The user's cart lines with current product data, in product id order (the order reservations are taken in). */
-export async function readCartLines(db: Database, userId: number): Promise<CartLine[]> {
-  return db
-    .select({
-      itemId: cartItems.id,
-      productId: cartItems.productId,
-      quantity: cartItems.quantity,
-      name: products.name,
-      pricePaise: products.pricePaise,
-      isActive: products.isActive,
-    })
-    .from(cartItems)
-    .innerJoin(carts, eq(carts.id, cartItems.cartId))
-    .innerJoin(products, eq(products.id, cartItems.productId))
-    .where(eq(carts.userId, userId))
-    .orderBy(cartItems.productId);
-}
-
-/** A stable text of the cart's lines, so an Idempotency-Key reused with another cart is detected. */
-export const cartFingerprint = (lines: CartLine[]) => lines.map((l) => `${l.productId}x${l.quantity}`).join(",");
-
-async function resolveShippingAddress(db: Database, userId: number, input: CheckoutInput): Promise<string> {
-  if (input.shipping_address_id) {
-    const address = await getAddress(db, userId, input.shipping_address_id).catch(() => {
-      throw fieldError("shipping_address_id", "Address not found");
-    });
-    return formatAddress(address);
-  }
-  if (input.shipping_address) return input.shipping_address;
-  throw fieldError("non_field_errors", "Either shipping_address_id or shipping_address must be provided");
-}
-
-async function releaseAll(env: Env, orderNumber: string, productIds: number[]) {
-  await Promise.allSettled(productIds.map((id) => inventoryOf(env, id).release(orderNumber)));
-}
-
-/** Creates an order from the user's cart. Returns the new order's id. */
-export async function createOrder(env: Env, db: Database, user: AuthUser, input: CheckoutInput, hooks: CheckoutHooks = {}) {
-  const shippingAddress = await resolveShippingAddress(db, user.id, input);
-  const lines = await readCartLines(db, user.id);
-  if (lines.length === 0) throw errorMessage(400, "Cart is empty");
-  const unavailable = lines.find((l) => !l.isActive);
-  if (unavailable) throw errorMessage(400, `${unavailable.name} is no longer available`);
-
-  const orderNumber = newOrderNumber();
-  const ttl = hooks.holdTtlMs ?? DEFAULT_HOLD_TTL_MS;
-  const deadline = Date.now() + ttl / 2;
-  const reserved: number[] = [];
-  try {
-    for (const line of lines) {
-      // Recorded before asking: a reserve that took effect but whose answer was lost must be released too
-      // (releasing a key the object never held does nothing).
-      reserved.push(line.productId);
-      const result = await inventoryOf(env, line.productId).reserve(line.productId, orderNumber, line.quantity, ttl);
-      if (!result.ok) {
-        throw errorMessage(400, `Insufficient stock for ${line.name}. Available: ${result.available}, Requested: ${line.quantity}`);
-      }
-    }
-    await hooks.afterReserve?.();
-    // Past half the hold's life the alarm may soon settle it; better to fail cleanly than to race it.
-    if (Date.now() > deadline) throw errorMessage(503, "Checkout took too long, please retry");
-  } catch (err) {
-    if (!(err instanceof SimulatedCrash)) await releaseAll(env, orderNumber, reserved);
-    throw err;
-  }
-
-  const total = lines.reduce((sum, l) => sum + l.pricePaise * l.quantity, 0);
-  const orderId = sql`(select id from ${orders} where ${orders.orderNumber} = ${orderNumber})`;
-  const itemRows = lines.map((l) => ({
-    orderId,
-    productId: l.productId,
-    quantity: l.quantity,
-    pricePaise: l.pricePaise,
-    subtotalPaise: l.pricePaise * l.quantity,
-  }));
-  const itemIds = lines.map((l) => l.itemId);
-  try {
-    await db.batch([
-      db.insert(orders).values({ userId: user.id, orderNumber, totalPaise: total, shippingAddress }),
-      // chunks keep every statement under D1's 100 bound parameters
-      ...chunk(itemRows, 15).map((rows) => db.insert(orderItems).values(rows)),
-      ...chunk(itemIds, 90).map((ids) => db.delete(cartItems).where(inArray(cartItems.id, ids))),
-      ...(hooks.extraBatchStatements?.(db) ?? []),
-    ] as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
-    await hooks.afterBatch?.();
-  } catch (err) {
-    if (err instanceof SimulatedCrash) throw err;
-    console.error(JSON.stringify({ level: "error", msg: "order batch failed", orderNumber, error: String(err) }));
-    // A D1 write can commit even though its caller saw an error: release only when the order is known to be absent.
-    // If even that cannot be told, the holds stay and the objects' alarms settle them by asking D1 later.
-    const exists = await orderExists(db, orderNumber).catch(() => null);
-    if (exists === false) await releaseAll(env, orderNumber, reserved);
-    if (exists !== true) throw errorMessage(503, "Could not create the order, please retry");
-  }
-  await hooks.afterRecord?.();
-
-  const [order] = await db.select({ id: orders.id }).from(orders).where(eq(orders.orderNumber, orderNumber));
-  const commits = await Promise.allSettled(lines.map((l) => inventoryOf(env, l.productId).commit(orderNumber)));
-  if (commits.some((c) => c.status === "fulfilled" && c.value === false)) {
-    // A hold expired and was released before we committed (only after a very slow batch): undo the order.
-    await cancelAndRestock(env, db, order.id, orderNumber, ["pending"], lines.map((l) => l.productId));
-    throw errorMessage(503, "Stock reservation expired, please retry");
-  }
-  // A commit whose answer was lost is not a failed order: the order exists, so the object's alarm commits the hold.
-  for (const c of commits) if (c.status === "rejected") console.error(JSON.stringify({ level: "error", msg: "commit failed", orderNumber, error: String(c.reason) }));
-  return order.id;
-}
-
-async function orderExists(db: Database, orderNumber: string): Promise<boolean> {
-  const [row] = await db.select({ id: orders.id }).from(orders).where(eq(orders.orderNumber, orderNumber));
-  return row !== undefined;
-}
+/** What cancellation needs to know of an order. */
+export type OrderRef = Pick<Order, "id" | "holdKey">;
 
 /** Loads an order the caller may see: their own, or any for an admin. Someone else's is 404. */
 export async function findVisibleOrder(db: Database, user: AuthUser, orderId: number): Promise<Order> {
@@ -183,33 +33,67 @@ async function orderProductIds(db: Database, orderId: number): Promise<number[]>
  * Moves an order to `cancelled` only if its status is still one of `from` (compare-and-set), then restocks each
  * product. Returns false when another request changed the status first, so stock is restored exactly once.
  */
-async function cancelAndRestock(env: Env, db: Database, orderId: number, orderNumber: string, from: OrderStatus[], productIds?: number[]) {
+export async function cancelAndRestock(env: Env, db: Database, order: OrderRef, from: readonly OrderStatus[], productIds?: number[]) {
   const [changed] = await db
     .update(orders)
     .set({ status: "cancelled", updatedAt: nowIso() })
-    .where(and(eq(orders.id, orderId), inArray(orders.status, from)))
+    .where(and(eq(orders.id, order.id), inArray(orders.status, from), ne(orders.paymentStatus, "success")))
     .returning({ id: orders.id });
   if (!changed) return false;
-  await restockOrder(env, db, orderId, orderNumber, productIds);
+  await restockOrder(env, db, order, productIds);
   return true;
 }
 
-/** Returns a cancelled order's units to stock; idempotent per order, so it is safe to repeat to finish a cancel. */
-async function restockOrder(env: Env, db: Database, orderId: number, orderNumber: string, productIds?: number[]) {
-  const ids = productIds ?? (await orderProductIds(db, orderId));
-  await Promise.all(ids.map((id) => inventoryOf(env, id).restock(orderNumber)));
+/**
+ * Returns a cancelled order's units to stock, then records that it did. Idempotent per order (each object restocks a
+ * hold once), so repeating it finishes a cancel that died halfway and changes nothing otherwise.
+ */
+async function restockOrder(env: Env, db: Database, order: OrderRef, productIds?: number[]) {
+  const ids = productIds ?? (await orderProductIds(db, order.id));
+  if (order.holdKey) await Promise.all(ids.map((id) => inventoryOf(env, id).restock(order.holdKey!)));
+  await db
+    .update(orders)
+    .set({ restockedAt: nowIso() })
+    .where(and(eq(orders.id, order.id), isNull(orders.restockedAt)));
 }
 
 /** The owner's (or an admin's) cancel: allowed from pending or payment_failed only. */
 export async function cancelOrder(env: Env, db: Database, user: AuthUser, orderId: number) {
   const order = await findVisibleOrder(db, user, orderId);
-  const cancelled = await cancelAndRestock(env, db, order.id, order.orderNumber, ["pending", "payment_failed"]);
+  const cancelled = await cancelAndRestock(env, db, order, ["pending", "payment_failed"]);
   if (!cancelled) {
     // Already cancelled, maybe by a request that died before restocking: finish its restock (a no-op otherwise).
-    const [now] = await db.select({ status: orders.status }).from(orders).where(eq(orders.id, order.id));
-    if (now?.status === "cancelled") await restockOrder(env, db, order.id, order.orderNumber);
+    const [now] = await db.select({ status: orders.status, restockedAt: orders.restockedAt }).from(orders).where(eq(orders.id, order.id));
+    if (now?.status === "cancelled" && !now.restockedAt) await restockOrder(env, db, order);
     throw errorMessage(400, "Only pending or failed orders can be cancelled");
   }
+}
+
+/**
+ * Cancels up to `limit` unpaid orders created before `cutoffIso` and restores their stock. A payment that is captured
+ * afterwards is refunded by the webhook. Safe to run twice at once: each order is cancelled by exactly one caller.
+ */
+export async function expireUnpaidOrders(env: Env, db: Database, cutoffIso: string, limit: number): Promise<number> {
+  const stale = await db
+    .select({ id: orders.id, holdKey: orders.holdKey })
+    .from(orders)
+    .where(and(inArray(orders.status, ["pending", "payment_failed"]), lt(orders.createdAt, cutoffIso), ne(orders.paymentStatus, "success")))
+    .orderBy(asc(orders.createdAt))
+    .limit(limit);
+  const results = await Promise.allSettled(stale.map((order) => cancelAndRestock(env, db, order, ["pending", "payment_failed"])));
+  return results.filter((r) => r.status === "fulfilled" && r.value).length;
+}
+
+/** Finishes up to `limit` cancels whose restock never completed (the request died, or an object call failed). */
+export async function finishCancellations(env: Env, db: Database, limit: number): Promise<number> {
+  const unfinished = await db
+    .select({ id: orders.id, holdKey: orders.holdKey })
+    .from(orders)
+    .where(sql`${orders.status} = 'cancelled' and ${orders.restockedAt} is null`)
+    .orderBy(asc(orders.id))
+    .limit(limit);
+  const results = await Promise.allSettled(unfinished.map((order) => restockOrder(env, db, order)));
+  return results.filter((r) => r.status === "fulfilled").length;
 }
 
 /** Forward-only status machine; cancelled and delivered are terminal, payment_failed may go back to pending (retry). */
@@ -256,7 +140,7 @@ export async function updateOrderStatus(env: Env, db: Database, orderId: number,
       }
       throw err;
     }
-    await restockOrder(env, db, order.id, order.orderNumber);
+    await restockOrder(env, db, order);
     return;
   }
   if (order.status === to) return;
@@ -273,12 +157,6 @@ export async function updateOrderStatus(env: Env, db: Database, orderId: number,
     .where(and(eq(orders.id, order.id), eq(orders.status, order.status)))
     .returning({ id: orders.id });
   if (!changed) throw conflict();
-}
-
-function chunk<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
 
 const conflict = () => new ApiError(409, { error: "The order changed while it was being updated, please retry" });

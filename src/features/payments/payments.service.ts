@@ -8,7 +8,7 @@ import type { Database } from "../../db/client";
 import { orders, payments, type Order, type Payment } from "../../db/schema";
 import { errorMessage, fieldError, isUniqueViolation } from "../../lib/errors";
 import { nowIso } from "../../lib/time";
-import { razorpayClient, verifyPaymentSignature } from "./razorpay";
+import { razorpayClient, verifyPaymentSignature, type RazorpayClient, type RazorpayPayment } from "./razorpay";
 
 /** Payment rows that may still become `success`: a failed attempt can be retried on the same Razorpay order (India). */
 export const PAYABLE_PAYMENT = ["initiated", "failed"] as const;
@@ -108,13 +108,8 @@ export async function verifyPayment(env: Env, db: Database, userId: number, inpu
   if (isRecorded(payment, input.razorpay_payment_id)) return { ...verified, payment_status: order.paymentStatus };
   assertNotPaidOrCancelled(order, payment);
 
-  const gateway = await razorpay.fetchPayment(input.razorpay_payment_id);
-  // Auto-capture may still be running when Checkout returns; `authorized` is captured by Razorpay moments later.
-  const confirmed =
-    gateway.order_id === payment.razorpayOrderId &&
-    gateway.amount === payment.amountPaise &&
-    (gateway.status === "captured" || gateway.status === "authorized");
-  if (!confirmed) throw errorMessage(400, "Payment not confirmed by the gateway");
+  const gateway = await capturedPayment(razorpay, input.razorpay_payment_id, payment);
+  if (!gateway) throw errorMessage(400, "Payment not confirmed by the gateway");
 
   const applied = await recordPaymentSuccess(db, payment, input.razorpay_payment_id, {
     razorpaySignature: input.razorpay_signature,
@@ -131,6 +126,26 @@ export async function verifyPayment(env: Env, db: Database, userId: number, inpu
   }
   assertNotPaidOrCancelled(latestOrder ?? order, latestPayment ?? payment);
   throw errorMessage(400, "Payment could not be recorded");
+}
+
+/**
+ * The gateway's payment once its money is captured, or null when it is not a payment of this order's Razorpay order
+ * and amount, or not capturable. Only `captured` money marks an order paid: an `authorized` payment (auto-capture off
+ * or still running) is captured here for the order's amount and currency first. A capture that fails because
+ * auto-capture won the race is fine: the payment is fetched again.
+ */
+async function capturedPayment(razorpay: RazorpayClient, paymentId: string, payment: Payment): Promise<RazorpayPayment | null> {
+  const ofThisOrder = (p: RazorpayPayment) => p.order_id === payment.razorpayOrderId && p.amount === payment.amountPaise;
+  const gateway = await razorpay.fetchPayment(paymentId);
+  if (!ofThisOrder(gateway)) return null;
+  if (gateway.status === "captured") return gateway;
+  if (gateway.status !== "authorized") return null;
+  const captured = await razorpay.capture(paymentId, payment.amountPaise, payment.currency).catch(async (err) => {
+    const again = await razorpay.fetchPayment(paymentId);
+    if (again.status === "captured") return again;
+    throw err;
+  });
+  return ofThisOrder(captured) && captured.status === "captured" ? captured : null;
 }
 
 /** This very payment was already recorded as successful (and maybe refunded since). */

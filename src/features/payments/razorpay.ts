@@ -33,6 +33,8 @@ export interface RazorpayClient {
   /** Full refund. Razorpay answers a repeated `idempotencyKey` with the first refund instead of refunding twice. */
   refund(paymentId: string, idempotencyKey: string, notes: Record<string, string>): Promise<z.infer<typeof RazorpayRefund>>;
   fetchPayment(paymentId: string): Promise<RazorpayPayment>;
+  /** Captures an `authorized` payment; `amount` must equal the authorized amount. Answers the captured payment. */
+  capture(paymentId: string, amountPaise: number, currency: string): Promise<RazorpayPayment>;
 }
 
 /** The client for the configured keys; 503 when they are not set (the local default), so only payments are off. */
@@ -74,6 +76,8 @@ export function razorpayClient(env: Env): RazorpayClient {
         "X-Refund-Idempotency": idempotencyKey,
       }),
     fetchPayment: (paymentId) => call(RazorpayPayment, "GET", `/v1/payments/${encodeURIComponent(paymentId)}`),
+    capture: (paymentId, amountPaise, currency) =>
+      call(RazorpayPayment, "POST", `/v1/payments/${encodeURIComponent(paymentId)}/capture`, { amount: amountPaise, currency }),
   };
 }
 

@@ -1,0 +1,109 @@
+/**
+ * The scheduled sweep (a Cron Trigger every 5 minutes): the repairs that no request makes.
+ * - expires unpaid orders older than PENDING_ORDER_TTL_SECONDS (cancel + restock);
+ * - finishes cancels whose restock never completed;
+ * - heals the D1 stock projection of products whose inventory object is ahead of it (a rotating window);
+ * - purges expired idempotency keys, webhook event ids older than 7 days and sessions past their refresh expiry.
+ * Every step is bounded and idempotent: two sweeps at once, or a sweep racing a user's cancel, change stock once
+ * (status compare-and-set, restock once per hold key, versioned projection writes). A failing step is logged and
+ * the others still run; what it left is picked up by the next run.
+ */
+import { asc, eq, gt } from "drizzle-orm";
+import { db as drizzle, type Database } from "../../db/client";
+import { products, sweepCursors } from "../../db/schema";
+import { inventoryOf } from "../../inventory/inventory.client";
+import { expireUnpaidOrders, finishCancellations } from "../orders/orders.service";
+
+/** Orders, products and rows handled per step and run: well under the 1,000 subrequests a run may make. */
+export const SWEEP_BATCH = 100;
+const PURGE_BATCH = 1000;
+const DEFAULT_PENDING_TTL_SECONDS = 1800;
+/** Longer than Razorpay's 24 hours of webhook retries, so a late retry is still recognised as a duplicate. */
+const WEBHOOK_EVENT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+
+export interface SweepReport {
+  expiredOrders: number;
+  finishedCancels: number;
+  healedProjections: number;
+  purgedIdempotencyKeys: number;
+  purgedWebhookEvents: number;
+  purgedSessions: number;
+  failedSteps: string[];
+}
+
+/** Seconds an unpaid order may wait for its payment (the `PENDING_ORDER_TTL_SECONDS` var). */
+export function pendingOrderTtlSeconds(env: Env): number {
+  const ttl = Number(env.PENDING_ORDER_TTL_SECONDS);
+  return Number.isInteger(ttl) && ttl > 0 ? ttl : DEFAULT_PENDING_TTL_SECONDS;
+}
+
+export async function runSweep(env: Env, now = Date.now()): Promise<SweepReport> {
+  const db = drizzle(env.DB);
+  const report: SweepReport = {
+    expiredOrders: 0,
+    finishedCancels: 0,
+    healedProjections: 0,
+    purgedIdempotencyKeys: 0,
+    purgedWebhookEvents: 0,
+    purgedSessions: 0,
+    failedSteps: [],
+  };
+  const step = async (name: string, run: () => Promise<void>) => {
+    try {
+      await run();
+    } catch (err) {
+      report.failedSteps.push(name);
+      console.error(JSON.stringify({ level: "error", msg: "sweep step failed", step: name, error: err instanceof Error ? err.message : String(err) }));
+    }
+  };
+
+  const cutoff = new Date(now - pendingOrderTtlSeconds(env) * 1000).toISOString();
+  await step("expire unpaid orders", async () => {
+    report.expiredOrders = await expireUnpaidOrders(env, db, cutoff, SWEEP_BATCH);
+  });
+  await step("finish cancels", async () => {
+    report.finishedCancels = await finishCancellations(env, db, SWEEP_BATCH);
+  });
+  await step("heal stock projections", async () => {
+    report.healedProjections = await healProjections(env, db);
+  });
+  await step("purge", async () => {
+    [report.purgedIdempotencyKeys, report.purgedWebhookEvents, report.purgedSessions] = await Promise.all([
+      purge(env.DB, "idempotency_keys", "expires_at", Math.floor(now / 1000)),
+      purge(env.DB, "webhook_events", "received_at", new Date(now - WEBHOOK_EVENT_RETENTION_MS).toISOString()),
+      purge(env.DB, "sessions", "expires_at", Math.floor(now / 1000)),
+    ]);
+  });
+  console.log(JSON.stringify({ level: "info", msg: "sweep done", ...report }));
+  return report;
+}
+
+/**
+ * Asks the next window of products' inventory objects to re-write their projection where D1 is behind. The window
+ * moves on each run (a cursor in D1) and wraps around, so every product is checked in turn.
+ */
+async function healProjections(env: Env, db: Database): Promise<number> {
+  const cursor = (await db.select({ position: sweepCursors.position }).from(sweepCursors).where(eq(sweepCursors.name, "projection")))[0]?.position ?? 0;
+  const window = await db
+    .select({ id: products.id, stock: products.stock, version: products.stockVersion })
+    .from(products)
+    .where(gt(products.id, cursor))
+    .orderBy(asc(products.id))
+    .limit(SWEEP_BATCH);
+  const healed = await Promise.allSettled(window.map((p) => inventoryOf(env, p.id).healProjection(p.version, p.stock)));
+  const next = window.length < SWEEP_BATCH ? 0 : window[window.length - 1].id;
+  await db
+    .insert(sweepCursors)
+    .values({ name: "projection", position: next })
+    .onConflictDoUpdate({ target: sweepCursors.name, set: { position: next } });
+  return healed.filter((r) => r.status === "fulfilled" && r.value).length;
+}
+
+/** Deletes at most PURGE_BATCH rows whose `column` is below `before`; the rest go on the next run. */
+async function purge(d1: D1Database, table: string, column: string, before: number | string): Promise<number> {
+  const result = await d1
+    .prepare(`DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE ${column} < ? LIMIT ${PURGE_BATCH})`)
+    .bind(before)
+    .run();
+  return result.meta.changes;
+}
