@@ -127,12 +127,15 @@ export function conditionalGet<M extends object>(middleware: M): M {
 }
 
 /**
- * Responses a route answers because of what it is rather than what it does: any request body may be too large
- * (413); a body the validator parses may be malformed (400) or not JSON at all (415); a route whose middleware
- * answers conditional GETs can answer 304.
+ * Responses a route answers because of what it is rather than what it does: a path id that is not one answers 404
+ * (see `createRouter`); a query that does not validate, 400; any request body may be too large (413); a body the
+ * validator parses may be malformed (400) or not JSON at all (415); a route whose middleware answers conditional
+ * GETs can answer 304.
  */
 function impliedResponses(route: RouteConfig): RouteConfig["responses"] {
   const implied: RouteConfig["responses"] = {};
+  if (route.request?.params) implied[404] = errorResponses[404];
+  if (route.request?.query) implied[400] = errorResponses[400];
   const body = route.request?.body?.content;
   if (body) {
     implied[413] = errorResponses[413];

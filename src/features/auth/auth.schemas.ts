@@ -16,13 +16,13 @@ const password = z.string().min(1).max(128).openapi({ example: "Str0ng-Passw0rd!
 
 export const UserSchema = z
   .object({
-    id: z.number().int(),
+    id: z.number().int().openapi({ readOnly: true }),
     username: z.string(),
     email: z.string(),
     first_name: z.string(),
     last_name: z.string(),
     phone: z.string().nullable(),
-    date_joined: z.string().openapi({ example: "2026-11-24T17:07:28.418Z" }),
+    date_joined: z.string().openapi({ example: "2026-11-24T17:07:28.418Z", readOnly: true }),
   })
   .openapi("User");
 
@@ -62,7 +62,7 @@ export const ChangePasswordBody = z
 
 export const AddressSchema = z
   .object({
-    id: z.number().int(),
+    id: z.number().int().openapi({ readOnly: true }),
     address_type: z.enum(["shipping", "billing"]),
     street_address: z.string(),
     city: z.string(),
@@ -71,7 +71,7 @@ export const AddressSchema = z
     country: z.string(),
     phone: z.string().nullable(),
     is_default: z.boolean(),
-    created_at: z.string(),
+    created_at: z.string().openapi({ readOnly: true }),
   })
   .openapi("Address");
 

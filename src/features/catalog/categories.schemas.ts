@@ -13,16 +13,16 @@ export interface CategoryOut {
 
 export const CategorySchema = z
   .object({
-    id: z.number().int(),
+    id: z.number().int().openapi({ readOnly: true }),
     name: z.string().openapi({ example: "Electronics" }),
-    slug: z.string().openapi({ example: "electronics" }),
+    slug: z.string().openapi({ example: "electronics", readOnly: true }),
     description: z.string().nullable(),
     parent: z.number().int().nullable().openapi({ example: null }),
     get children() {
       return z.array(CategorySchema);
     },
-    created_at: z.string().openapi({ example: "2026-11-24T17:07:28.418Z" }),
-    updated_at: z.string().openapi({ example: "2026-11-24T17:07:28.418Z" }),
+    created_at: z.string().openapi({ example: "2026-11-24T17:07:28.418Z", readOnly: true }),
+    updated_at: z.string().openapi({ example: "2026-11-24T17:07:28.418Z", readOnly: true }),
   })
   .openapi("Category");
 

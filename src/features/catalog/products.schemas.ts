@@ -9,7 +9,7 @@ export const ProductDetailSchema = ProductListSchema.omit({ category_name: true 
   .extend({
     description: z.string().nullable(),
     category: CategorySchema,
-    updated_at: z.string(),
+    updated_at: z.string().openapi({ readOnly: true }),
   })
   .openapi("ProductDetail");
 

@@ -9,15 +9,15 @@ import { formatMoney, money } from "../../lib/money";
 
 export const ProductListSchema = z
   .object({
-    id: z.number().int(),
+    id: z.number().int().openapi({ readOnly: true }),
     name: z.string(),
-    slug: z.string(),
+    slug: z.string().openapi({ readOnly: true }),
     price: money,
     stock: z.number().int(),
     image_url: z.string().nullable(),
     is_active: z.boolean(),
     category_name: z.string(),
-    created_at: z.string(),
+    created_at: z.string().openapi({ readOnly: true }),
   })
   .openapi("ProductList");
 
