@@ -38,7 +38,8 @@ export function fieldErrors(issues: readonly z.core.$ZodIssue[]): Record<string,
 
 /**
  * Every feature router comes from here, so all validate and report errors the same way. Each route it registers is
- * documented with the responses its kind of route can always answer (see `impliedResponses`), so no route forgets them.
+ * documented with the responses its kind of route can always answer (see `documentedResponses`), so no route forgets
+ * them.
  */
 export function createRouter() {
   const router = new OpenAPIHono<AppEnv>({
@@ -51,7 +52,7 @@ export function createRouter() {
   });
   const register = router.openapi;
   router.openapi = ((route, handler, hook) =>
-    register({ ...route, responses: { ...impliedResponses(route), ...route.responses } }, handler, hook)) as typeof register;
+    register({ ...route, responses: documentedResponses(route) }, handler, hook)) as typeof register;
   return router;
 }
 
@@ -113,10 +114,10 @@ export const gatewayResponses = {
   503: errorResponse("Payments are not configured"),
 } as const;
 
-const notModifiedResponse = {
-  description: "Not modified: the `If-None-Match` ETag still matches; no body",
-  headers: z.object({ ETag: z.string().openapi({ description: "The representation's current ETag" }) }),
-};
+const ETagHeader = z.object({
+  ETag: z.string().openapi({ description: "The representation's current ETag, for `If-None-Match` (and `If-Match` where a write takes it)" }),
+});
+const notModifiedResponse = { description: "Not modified: the `If-None-Match` ETag still matches; no body", headers: ETagHeader };
 
 const answersNotModified = new WeakSet<object>();
 
@@ -127,12 +128,12 @@ export function conditionalGet<M extends object>(middleware: M): M {
 }
 
 /**
- * Responses a route answers because of what it is rather than what it does: a path id that is not one answers 404
- * (see `createRouter`); a query that does not validate, 400; any request body may be too large (413); a body the
- * validator parses may be malformed (400) or not JSON at all (415); a route whose middleware answers conditional
- * GETs can answer 304.
+ * A route's own responses plus those it answers because of what it is rather than what it does: a path id that is
+ * not one answers 404 (see `createRouter`); a query that does not validate, 400; any request body may be too large
+ * (413); a body the validator parses may be malformed (400) or not JSON at all (415); a route whose middleware
+ * answers conditional GETs can answer 304, and its 200 carries an ETag.
  */
-function impliedResponses(route: RouteConfig): RouteConfig["responses"] {
+function documentedResponses(route: RouteConfig): RouteConfig["responses"] {
   const implied: RouteConfig["responses"] = {};
   if (route.request?.params) implied[404] = errorResponses[404];
   if (route.request?.query) implied[400] = errorResponses[400];
@@ -144,8 +145,12 @@ function impliedResponses(route: RouteConfig): RouteConfig["responses"] {
     }
   }
   const middleware = [route.middleware ?? []].flat(2) as object[];
-  if (middleware.some((m) => answersNotModified.has(m))) implied[304] = notModifiedResponse;
-  return implied;
+  const responses = { ...implied, ...route.responses };
+  if (middleware.some((m) => answersNotModified.has(m))) {
+    responses[304] = notModifiedResponse;
+    if (responses[200]) responses[200] = { ...responses[200], headers: ETagHeader };
+  }
+  return responses;
 }
 
 /** `content` of a JSON request or response body. */
