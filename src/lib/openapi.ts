@@ -38,8 +38,7 @@ export function fieldErrors(issues: readonly z.core.$ZodIssue[]): Record<string,
 
 /**
  * Every feature router comes from here, so all validate and report errors the same way. Each route it registers is
- * documented with the responses its kind of route can always answer (see `documentedResponses`), so no route forgets
- * them.
+ * documented with the responses its kind of route can always answer (see `documented`), so no route forgets them.
  */
 export function createRouter() {
   const router = new OpenAPIHono<AppEnv>({
@@ -52,7 +51,7 @@ export function createRouter() {
   });
   const register = router.openapi;
   router.openapi = ((route, handler, hook) =>
-    register({ ...route, responses: documentedResponses(route) }, handler, hook)) as typeof register;
+    register({ ...route, ...documented(route) }, handler, hook)) as typeof register;
   return router;
 }
 
@@ -118,6 +117,9 @@ const ETagHeader = z.object({
   ETag: z.string().openapi({ description: "The representation's current ETag, for `If-None-Match` (and `If-Match` where a write takes it)" }),
 });
 const notModifiedResponse = { description: "Not modified: the `If-None-Match` ETag still matches; no body", headers: ETagHeader };
+const IfNoneMatchHeaders = z.object({
+  "if-none-match": z.string().optional().openapi({ description: "ETag of a copy the client has: 304 while it is current", example: '"3f2a..."' }),
+});
 
 const answersNotModified = new WeakSet<object>();
 
@@ -131,9 +133,9 @@ export function conditionalGet<M extends object>(middleware: M): M {
  * A route's own responses plus those it answers because of what it is rather than what it does: a path id that is
  * not one answers 404 (see `createRouter`); a query that does not validate, 400; any request body may be too large
  * (413); a body the validator parses may be malformed (400) or not JSON at all (415); a route whose middleware
- * answers conditional GETs can answer 304, and its 200 carries an ETag.
+ * answers conditional GETs takes `If-None-Match`, can answer 304, and its 200 carries an ETag.
  */
-function documentedResponses(route: RouteConfig): RouteConfig["responses"] {
+function documented(route: RouteConfig): Pick<RouteConfig, "request" | "responses"> {
   const implied: RouteConfig["responses"] = {};
   if (route.request?.params) implied[404] = errorResponses[404];
   if (route.request?.query) implied[400] = errorResponses[400];
@@ -146,11 +148,12 @@ function documentedResponses(route: RouteConfig): RouteConfig["responses"] {
   }
   const middleware = [route.middleware ?? []].flat(2) as object[];
   const responses = { ...implied, ...route.responses };
-  if (middleware.some((m) => answersNotModified.has(m))) {
-    responses[304] = notModifiedResponse;
-    if (responses[200]) responses[200] = { ...responses[200], headers: ETagHeader };
-  }
-  return responses;
+  if (!middleware.some((m) => answersNotModified.has(m))) return { request: route.request, responses };
+  responses[304] = notModifiedResponse;
+  if (responses[200]) responses[200] = { ...responses[200], headers: ETagHeader };
+  const headers = route.request?.headers;
+  if (headers && !(headers instanceof z.ZodObject)) return { request: route.request, responses };
+  return { request: { ...route.request, headers: headers ? headers.extend(IfNoneMatchHeaders.shape) : IfNoneMatchHeaders }, responses };
 }
 
 /** `content` of a JSON request or response body. */
