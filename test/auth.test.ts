@@ -2,7 +2,7 @@ import jwt from "@tsndr/cloudflare-worker-jwt";
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { PBKDF2_ITERATIONS } from "../src/features/auth/password";
-import { api, login, PASSWORD, registerUser, unique } from "./helpers";
+import { api, login, PASSWORD, registerUser, schemaProperties, unique } from "./helpers";
 
 describe("register", () => {
   it("creates an account and returns the user, tokens and a message", async () => {
@@ -70,12 +70,54 @@ describe("register", () => {
     expect(sameEmail.body).toEqual({ email: ["A user with that email already exists."] });
   });
 
+  it("names a taken username and a taken email together in one 400", async () => {
+    const user = await registerUser();
+    const res = await api("POST", "/api/auth/register/", {
+      body: { username: user.username, email: user.email.toUpperCase(), password: PASSWORD, password2: PASSWORD },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      username: ["A user with that username already exists."],
+      email: ["A user with that email already exists."],
+    });
+  });
+
+  it("combines a taken username with the format errors of other fields and a weak password", async () => {
+    const user = await registerUser();
+    const res = await api("POST", "/api/auth/register/", {
+      body: { username: user.username, email: "not-an-email", password: "1234", password2: "1234", phone: "x".repeat(16) },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      username: ["A user with that username already exists."],
+      email: ["Enter a valid email address."],
+      password: ["This password is too short. It must contain at least 8 characters.", "This password is entirely numeric."],
+      phone: ["Ensure this field has no more than 15 characters."],
+    });
+    const taken = await api("POST", "/api/auth/register/", {
+      body: { username: unique("free"), email: user.email, password: PASSWORD, password2: PASSWORD, first_name: 7 },
+    });
+    expect(taken.body).toEqual({ email: ["A user with that email already exists."], first_name: ["Not a valid string."] });
+  });
+
+  it("creates a plain user when the body says is_staff: true", async () => {
+    const username = unique("climber");
+    const res = await api("POST", "/api/auth/register/", {
+      body: { username, email: `${username}@example.com`, password: PASSWORD, password2: PASSWORD, is_staff: true, is_superuser: true, id: 1 },
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.user.id).not.toBe(1);
+    expect(await env.DB.prepare("SELECT is_staff FROM users WHERE id = ?").bind(res.body.user.id).first("is_staff")).toBe(0);
+    expect((await api("GET", "/api/products/low_stock/", { token: res.body.tokens.access })).status).toBe(403);
+  });
+
   it("names each bad field and writes nothing", async () => {
     const res = await api("POST", "/api/auth/register/", {
       body: { username: "bad name!", email: "not-an-email", password: PASSWORD, password2: PASSWORD, is_staff: true, id: 1 },
     });
     expect(res.status).toBe(400);
-    expect(Object.keys(res.body).sort()).toEqual(["email", "id", "is_staff", "username"]);
+    // is_staff and id are ignored, as DRF does: never an error, never written
+    expect(Object.keys(res.body).sort()).toEqual(["email", "username"]);
     const missing = await api("POST", "/api/auth/register/", { body: {} });
     expect(missing.status).toBe(400);
     expect(missing.body.username).toEqual(["This field is required."]);
@@ -159,9 +201,11 @@ describe("profile", () => {
     const patched = await api("PATCH", "/api/auth/profile/", { token: user.access, body: { first_name: "Ada", phone: "999" } });
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({ first_name: "Ada", phone: "999", username: user.username });
-    const staff = await api("PATCH", "/api/auth/profile/", { token: user.access, body: { is_staff: true } });
-    expect(staff.status).toBe(400);
-    expect(staff.body).toEqual({ is_staff: ["Unknown field."] });
+    // privileged and read-only keys are ignored, as DRF does: nothing is written from them
+    const staff = await api("PATCH", "/api/auth/profile/", { token: user.access, body: { is_staff: true, is_superuser: true, id: 1 } });
+    expect(staff.status).toBe(200);
+    expect(staff.body.id).toBe(user.id);
+    expect(await env.DB.prepare("SELECT is_staff FROM users WHERE id = ?").bind(user.id).first("is_staff")).toBe(0);
     const put = await api("PUT", "/api/auth/profile/", { token: user.access, body: { first_name: "X" } });
     expect(put.status).toBe(400);
     expect(put.body).toEqual({ username: ["This field is required."] });
@@ -177,6 +221,12 @@ describe("profile", () => {
     const res = await api("PATCH", "/api/auth/profile/", { token: b.access, body: { username: a.username } });
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ username: ["A user with that username already exists."] });
+    const both = await api("PUT", "/api/auth/profile/", { token: b.access, body: { username: a.username.toUpperCase(), email: "nope" } });
+    expect(both.body).toEqual({ username: ["A user with that username already exists."], email: ["Enter a valid email address."] });
+    const emails = await api("PATCH", "/api/auth/profile/", { token: b.access, body: { username: a.username, email: a.email } });
+    expect(emails.body).toEqual({ username: ["A user with that username already exists."], email: ["A user with that email already exists."] });
+    // the user's own name and email are not "taken"
+    expect((await api("PATCH", "/api/auth/profile/", { token: b.access, body: { username: b.username, email: b.email } })).status).toBe(200);
   });
 });
 
@@ -232,16 +282,47 @@ describe("tokens", () => {
 });
 
 describe("logout", () => {
-  it("revokes the refresh token, the access token and the user's other sessions at once", async () => {
+  const signedIn = async (tokens: { access: string; refresh: string }) => ({
+    access: (await api("GET", "/api/auth/profile/", { token: tokens.access })).status === 200,
+    // a successful refresh spends this refresh token: call this last for a set of tokens
+    refresh: (await api("POST", "/api/auth/token/refresh/", { body: { refresh: tokens.refresh } })).status === 200,
+  });
+
+  it("signs out only the device whose refresh token it is given; the user's other devices stay signed in", async () => {
     const user = await registerUser();
-    const other = (await login(user.username)).body;
+    const phone = (await login(user.username)).body;
     const res = await api("POST", "/api/auth/logout/", { token: user.access, body: { refresh: user.refresh } });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ message: "Logout successful" });
-    expect((await api("POST", "/api/auth/token/refresh/", { body: { refresh: user.refresh } })).status).toBe(401);
-    expect((await api("GET", "/api/auth/profile/", { token: user.access })).status).toBe(401);
-    expect((await api("GET", "/api/auth/profile/", { token: other.access })).status).toBe(401);
-    expect((await api("POST", "/api/auth/token/refresh/", { body: { refresh: other.refresh } })).status).toBe(401);
+    // the logged-out session ends at once: its refresh token and its access token
+    expect(await signedIn(user)).toEqual({ access: false, refresh: false });
+    expect(await signedIn(phone)).toEqual({ access: true, refresh: true });
+  });
+
+  it("signs out another of the user's own devices when given that device's refresh token", async () => {
+    const user = await registerUser();
+    const tablet = (await login(user.username)).body;
+    expect((await api("POST", "/api/auth/logout/", { token: user.access, body: { refresh: tablet.refresh } })).status).toBe(200);
+    expect(await signedIn(tablet)).toEqual({ access: false, refresh: false });
+    expect((await api("GET", "/api/auth/profile/", { token: user.access })).status).toBe(200);
+  });
+
+  it("signs out everywhere with all: true, and no other user", async () => {
+    const user = await registerUser();
+    const phone = (await login(user.username)).body;
+    const bystander = await registerUser();
+    const res = await api("POST", "/api/auth/logout/", { token: user.access, body: { refresh: user.refresh, all: true } });
+    expect(res).toMatchObject({ status: 200, body: { message: "Logout successful" } });
+    expect(await signedIn(user)).toEqual({ access: false, refresh: false });
+    expect(await signedIn(phone)).toEqual({ access: false, refresh: false });
+    expect(await signedIn(bystander)).toEqual({ access: true, refresh: true });
+  });
+
+  it("documents all in the OpenAPI document", async () => {
+    const doc = (await api("GET", "/openapi.json")).body;
+    const schema = schemaProperties(doc, doc.paths["/api/auth/logout/"].post.requestBody.content["application/json"].schema);
+    expect(schema.properties.all).toMatchObject({ type: "boolean", default: false });
+    expect(schema.required).toEqual(["refresh"]);
   });
 
   it("refuses a bad token or someone else's with 400 and changes nothing", async () => {
@@ -255,6 +336,8 @@ describe("logout", () => {
     expect((await api("GET", "/api/auth/profile/", { token: b.access })).status).toBe(200);
     expect((await api("POST", "/api/auth/logout/", { token: a.access, body: {} })).body).toEqual({ refresh: ["This field is required."] });
     expect((await api("POST", "/api/auth/logout/", { body: { refresh: a.refresh } })).status).toBe(401);
+    expect((await api("POST", "/api/auth/logout/", { token: a.access, body: { refresh: a.refresh, all: "yes" } })).status).toBe(400);
+    expect((await api("GET", "/api/auth/profile/", { token: a.access })).status).toBe(200);
   });
 });
 

@@ -1,6 +1,7 @@
 /**
  * Property-based hardening: every documented route, called with hostile bodies, queries and path values, answers a
- * JSON error with a message (never a 5xx, never HTML), and a 4xx writes nothing to D1.
+ * JSON error with a message (never a 5xx, never HTML), and a 4xx writes nothing to D1. Unknown and privileged keys
+ * in a body are ignored (as DRF does), so whatever the answer, nothing is written from them.
  */
 import { env } from "cloudflare:test";
 import fc from "fast-check";
@@ -20,6 +21,15 @@ let user: TestUser;
 let operations: Operation[];
 
 const TABLES = ["users", "addresses", "categories", "products", "carts", "cart_items", "orders", "order_items", "payments", "webhook_events"];
+
+/** What a privileged key could change if it were written: who is staff, and whether any order looks paid. */
+async function privilegedState() {
+  const [staff, paid] = await env.DB.batch([
+    env.DB.prepare("SELECT id FROM users WHERE is_staff = 1 ORDER BY id"),
+    env.DB.prepare("SELECT count(*) AS n FROM orders WHERE payment_status != 'pending' OR status != 'pending'"),
+  ]);
+  return { staff: staff.results, paid: paid.results[0] };
+}
 
 async function rowCounts(): Promise<number[]> {
   const results = await env.DB.batch(TABLES.map((t) => env.DB.prepare(`SELECT count(*) AS n FROM ${t}`)));
@@ -83,9 +93,13 @@ const FIELD_NAMES = [
   "price", "stock", "category", "image_url", "is_active", "product_id", "quantity", "shipping_address", "shipping_address_id",
   "status", "order_id", "razorpay_order_id", "razorpay_payment_id", "razorpay_signature", "is_staff", "id", "street_address",
   "city", "state", "postal_code", "country", "phone", "is_default", "address_type", "first_name", "last_name",
+  // privileged and read-only keys: ignored wherever they are sent
+  "is_superuser", "user", "user_id", "payment_status", "total_amount", "order_number", "slug", "date_joined", "created_at",
 ];
+const PRIVILEGED = { is_staff: true, is_superuser: true, user: 1, payment_status: "success", status: "paid", total_amount: "0.01" };
 const hostileBody = fc.oneof(
   fc.dictionary(fc.constantFrom(...FIELD_NAMES), hostileValue, { maxKeys: 6 }),
+  fc.dictionary(fc.constantFrom(...FIELD_NAMES), hostileValue, { maxKeys: 6 }).map((fields) => ({ ...fields, ...PRIVILEGED })),
   hostileValue,
   fc.constantFrom("{not json", "[", "null", '{"a":', "\u0000"),
 ).map((v) => (typeof v === "string" && /^[{[n\u0000]/.test(v) ? { raw: v } : { body: v }));
@@ -105,6 +119,7 @@ function expectSafeError(res: { status: number; body: unknown }, label: string) 
 describe("hostile input never causes a 5xx", () => {
   it("bodies: every route with a JSON body, as an admin and as a user", async () => {
     expect(operations.filter((o) => o.hasBody).length).toBeGreaterThanOrEqual(20);
+    let privileged = await privilegedState();
     for (const op of operations.filter((o) => o.hasBody)) {
       await fc.assert(
         fc.asyncProperty(hostileBody, fc.boolean(), async (payload, asAdmin) => {
@@ -113,6 +128,13 @@ describe("hostile input never causes a 5xx", () => {
           const res = await api(op.method, path, { token: asAdmin ? admin.access : user.access, ...payload });
           expectSafeError(res, `${op.method} ${path} ${JSON.stringify(payload).slice(0, 200)}`);
           if (res.status >= 400) expect(await rowCounts(), `${op.method} ${path} wrote on ${res.status}`).toEqual(before);
+          const after = await privilegedState();
+          if (!path.endsWith("/update_status/")) expect(after, `${op.method} ${path} wrote a privileged field`).toEqual(privileged);
+          else {
+            // the one route whose job is to set an order's status (as an admin)
+            expect(after.staff, `${op.method} ${path} made someone staff`).toEqual(privileged.staff);
+            privileged = after;
+          }
         }),
         { numRuns: 25 },
       );

@@ -126,3 +126,13 @@ export async function createProduct(adminToken: string, fields: Record<string, u
   if (res.status !== 201) throw new Error(`create product failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body as { id: number; name: string; slug: string; price: string; stock: number; is_active: boolean };
 }
+
+/** The properties and required keys of an OpenAPI schema, following `$ref` and `allOf` (as `.extend` documents it). */
+export function schemaProperties(doc: any, schema: any): { properties: Record<string, any>; required: string[] } {
+  if (schema.$ref) return schemaProperties(doc, doc.components.schemas[schema.$ref.split("/").pop()]);
+  const parts = (schema.allOf ?? []).map((part: any) => schemaProperties(doc, part));
+  return {
+    properties: Object.assign({}, ...parts.map((p: any) => p.properties), schema.properties),
+    required: [...parts.flatMap((p: any) => p.required), ...(schema.required ?? [])],
+  };
+}

@@ -244,7 +244,9 @@ describe("POST /api/payments/initiate/", () => {
     expect(missing).toMatchObject({ status: 400, body: { order_id: ["This field is required."] } });
     for (const order_id of ["abc", 1.5, null, true]) {
       const wrongType = await api("POST", "/api/payments/initiate/", { token: user.access, body: { order_id, extra: 1 } });
-      expect(wrongType).toMatchObject({ status: 400, body: { order_id: ["A valid integer is required."], extra: ["Unknown field."] } });
+      // the unknown key is ignored, never an error of its own
+      expect(wrongType).toMatchObject({ status: 400 });
+      expect(wrongType.body).toEqual({ order_id: ["A valid integer is required."] });
     }
     for (const order_id of [0, -1, "12"]) {
       const unknown = await api("POST", "/api/payments/initiate/", { token: user.access, body: { order_id } });

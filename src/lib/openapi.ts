@@ -1,4 +1,5 @@
 import { OpenAPIHono, type RouteConfig, type RouteHandler, z } from "@hono/zod-openapi";
+import type { Context, ValidationTargets } from "hono";
 import type { AppEnv } from "../env";
 import { ApiError, notFound } from "./errors";
 
@@ -23,17 +24,24 @@ z.config({
 
 /** Turns zod issues into DRF's `{"field": ["message"]}`; issues with no path go under `non_field_errors`. */
 export function fieldErrors(issues: readonly z.core.$ZodIssue[]): Record<string, string[]> {
-  // No prototype: client-sent keys such as "valueOf" or "__proto__" must be plain fields, not Object.prototype's members.
+  // No prototype: a field named like "valueOf" or "__proto__" must be a plain key, not Object.prototype's member.
   const out: Record<string, string[]> = Object.create(null);
   const add = (field: string, message: string) => (out[field] ??= []).push(message);
-  for (const issue of issues) {
-    if (issue.code === "unrecognized_keys") {
-      for (const key of issue.keys) add([...issue.path, key].join("."), "Unknown field.");
-      continue;
-    }
-    add(issue.path.map(String).join(".") || "non_field_errors", issue.message);
-  }
+  for (const issue of issues) add(issue.path.map(String).join(".") || "non_field_errors", issue.message);
   return out;
+}
+
+type ValidationResult = { target: keyof ValidationTargets; data?: unknown } & (
+  | { success: true }
+  | { success: false; error: z.ZodError }
+);
+
+/** The one validation hook: a bad path id is 404, anything else 400 with DRF's field errors. */
+function rejectInvalid(result: ValidationResult): undefined {
+  if (result.success) return undefined;
+  // A path id of the wrong type is an unknown resource, as in the original (`/api/products/abc/` -> 404).
+  if (result.target === "param") throw notFound();
+  throw new ApiError(400, fieldErrors(result.error.issues));
 }
 
 /**
@@ -41,18 +49,51 @@ export function fieldErrors(issues: readonly z.core.$ZodIssue[]): Record<string,
  * documented with the responses its kind of route can always answer (see `documented`), so no route forgets them.
  */
 export function createRouter() {
-  const router = new OpenAPIHono<AppEnv>({
-    defaultHook: (result) => {
-      if (result.success) return;
-      // A path id of the wrong type is an unknown resource, as in the original (`/api/products/abc/` -> 404).
-      if (result.target === "param") throw notFound();
-      throw new ApiError(400, fieldErrors(result.error.issues));
-    },
-  });
+  const router = new OpenAPIHono<AppEnv>({ defaultHook: rejectInvalid });
   const register = router.openapi;
   router.openapi = ((route, handler, hook) =>
     register({ ...route, ...documented(route) }, handler, hook)) as typeof register;
   return router;
+}
+
+/** Field errors found by checks zod cannot run (a taken username needs D1); empty when every field passes. */
+export type FieldErrors = Record<string, string[]>;
+
+/**
+ * The validation hook of a JSON body whose fields also have checks that need the database. DRF runs every field's
+ * validators before it answers, so a 400 names every failing field at once: when the body fails its schema, the
+ * checks still run on the fields that passed it, and their errors join zod's. (When the schema passes, the handler's
+ * service runs the same checks.) Pass it as the third argument of `router.openapi(route, handler, hook)`.
+ */
+export function withFieldChecks<S extends z.ZodObject>(
+  schema: S,
+  check: (c: Context<AppEnv>, fields: Partial<z.output<S>>) => Promise<FieldErrors>,
+) {
+  // Promise<never> because it always throws; a hook that could resolve to undefined would not fit the route's type.
+  const rejectAll = async (result: ValidationResult & { success: false }, c: Context<AppEnv>): Promise<never> => {
+    const errors = fieldErrors(result.error.issues);
+    const failed = new Set(result.error.issues.map((issue) => issue.path[0]));
+    const body = result.data;
+    if (typeof body === "object" && body !== null && !Array.isArray(body)) {
+      const wellFormed: Record<string, unknown> = {};
+      for (const [key, field] of Object.entries(schema.shape as Record<string, z.ZodType>)) {
+        if (!Object.hasOwn(body, key) || failed.has(key)) continue;
+        const parsed = field.safeParse((body as Record<string, unknown>)[key]);
+        if (parsed.success) wellFormed[key] = parsed.data;
+      }
+      for (const [field, messages] of Object.entries(await check(c, wellFormed as Partial<z.output<S>>))) {
+        (errors[field] ??= []).push(...messages);
+      }
+    }
+    throw new ApiError(400, errors);
+  };
+  return (result: ValidationResult, c: Context<AppEnv>) =>
+    result.success || result.target !== "json" ? rejectInvalid(result) : rejectAll(result, c);
+}
+
+/** Throws DRF's 400 when any field failed. */
+export function assertNoFieldErrors(errors: FieldErrors): void {
+  if (Object.keys(errors).length) throw new ApiError(400, errors);
 }
 
 /** Path parameter `{id}`: a positive integer. */
@@ -131,14 +172,13 @@ export function conditionalGet<M extends object>(middleware: M): M {
 
 /**
  * A route's own responses plus those it answers because of what it is rather than what it does: a path id that is
- * not one answers 404 (see `createRouter`); a query that does not validate, 400; any request body may be too large
- * (413); a body the validator parses may be malformed (400) or not JSON at all (415); a route whose middleware
- * answers conditional GETs takes `If-None-Match`, can answer 304, and its 200 carries an ETag.
+ * not one answers 404 (see `createRouter`); any request body may be too large (413); a body the validator parses may
+ * be malformed (400) or not JSON at all (415); a route whose middleware answers conditional GETs takes
+ * `If-None-Match`, can answer 304, and its 200 carries an ETag.
  */
 function documented(route: RouteConfig): Pick<RouteConfig, "request" | "responses"> {
   const implied: RouteConfig["responses"] = {};
   if (route.request?.params) implied[404] = errorResponses[404];
-  if (route.request?.query) implied[400] = errorResponses[400];
   const body = route.request?.body?.content;
   if (body) {
     implied[413] = errorResponses[413];
@@ -155,6 +195,12 @@ function documented(route: RouteConfig): Pick<RouteConfig, "request" | "response
   if (headers && !(headers instanceof z.ZodObject)) return { request: route.request, responses };
   return { request: { ...route.request, headers: headers ? headers.extend(IfNoneMatchHeaders.shape) : IfNoneMatchHeaders }, responses };
 }
+
+/**
+ * Marks a response field `readOnly` in the OpenAPI document: the server sets it, and a client that sends it back
+ * (PUT of the object it got) has it ignored.
+ */
+export const readOnly = <T extends z.ZodType>(schema: T): T => schema.openapi({ readOnly: true });
 
 /** `content` of a JSON request or response body. */
 export const json = <T extends z.ZodType>(schema: T, description = "") => ({

@@ -1,3 +1,9 @@
+/**
+ * The one pagination of every list (products, categories, orders), as DRF's PageNumberPagination answers it, so
+ * clients of the original keep working: `?page=N` or `?page=last`; a page that is not a positive integer, or past
+ * the end, is 404 `{"detail": "Invalid page."}`; `?page_size=` (ours) is clamped to 1..100 and falls back to the
+ * default for anything else. Neither parameter is ever a 400.
+ */
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { detail } from "./errors";
@@ -5,23 +11,97 @@ import { detail } from "./errors";
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 100;
 
-/** Query fields every paginated list accepts. */
+/** A repeated query parameter arrives as an array; like Django's `QueryDict.get`, the last value counts. */
+const lastValue = (value: unknown) => (Array.isArray(value) ? value.at(-1) : value);
+
+/** Query fields every paginated list accepts. Read as text here; `paginate` decides what a value means. */
 export const paginationQuery = {
-  page: z.coerce.number().int().min(1).optional().openapi({ example: 1 }),
-  page_size: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).optional().openapi({ example: DEFAULT_PAGE_SIZE }),
+  page: z
+    .preprocess(lastValue, z.string().optional())
+    .openapi({ type: "string", example: "2", description: 'A page number from 1, or `last`; any other value, or a page past the end, is 404 "Invalid page."' }),
+  page_size: z.preprocess(lastValue, z.string().optional()).openapi({
+    type: "integer",
+    minimum: 1,
+    maximum: MAX_PAGE_SIZE,
+    default: DEFAULT_PAGE_SIZE,
+    example: DEFAULT_PAGE_SIZE,
+    description: `Items per page; above ${MAX_PAGE_SIZE} means ${MAX_PAGE_SIZE}, below 1 or not a number means ${DEFAULT_PAGE_SIZE}`,
+  }),
 };
 
+export interface PageQuery {
+  page?: string;
+  page_size?: string;
+}
+
+/** The rows a list query is asked for. */
 export interface PageRequest {
-  page: number;
-  pageSize: number;
   limit: number;
   offset: number;
 }
 
-export function pageRequest(query: { page?: number; page_size?: number }): PageRequest {
-  const page = query.page ?? 1;
-  const pageSize = query.page_size ?? DEFAULT_PAGE_SIZE;
-  return { page, pageSize, limit: pageSize, offset: (page - 1) * pageSize };
+export interface Page<T> {
+  count: number;
+  results: T[];
+}
+
+const invalidPage = () => detail(404, "Invalid page.");
+
+/** DRF's `_positive_int(..., strict=True, cutoff=MAX)`: too big is clamped, anything else falls back to the default. */
+function pageSizeOf(value: string | undefined): number {
+  const size = value !== undefined && /^\d+$/.test(value.trim()) ? Number(value.trim()) : 0;
+  return size >= 1 ? Math.min(size, MAX_PAGE_SIZE) : DEFAULT_PAGE_SIZE;
+}
+
+/** The requested page number, `"last"`, or a 404. An empty `page=` is page 1, as in DRF. */
+function pageNumberOf(value: string | undefined): number | "last" {
+  const text = value?.trim() ?? "";
+  if (text === "") return 1;
+  if (text === "last") return "last";
+  const page = /^\d+$/.test(text) ? Number(text) : 0;
+  if (page < 1 || !Number.isSafeInteger(page)) throw invalidPage();
+  return page;
+}
+
+/**
+ * Loads the requested page through `load` (which returns one window of rows and the total count) and builds the
+ * contract's `{count, next, previous, results}`. `page=last` needs the count first, so it loads twice when the list
+ * has more than one page; every other request is one call.
+ */
+export async function paginate<T>(c: Context, query: PageQuery, load: (request: PageRequest) => Promise<Page<T>>) {
+  const pageSize = pageSizeOf(query.page_size);
+  const requested = pageNumberOf(query.page);
+  const window = (page: number): PageRequest => ({ limit: pageSize, offset: (page - 1) * pageSize });
+  const lastPageOf = (count: number) => Math.max(1, Math.ceil(count / pageSize));
+  let page = requested === "last" ? 1 : requested;
+  let { count, results } = await load(window(page));
+  if (requested === "last" && lastPageOf(count) > 1) {
+    page = lastPageOf(count);
+    ({ count, results } = await load(window(page)));
+  }
+  const lastPage = lastPageOf(count);
+  if (page > lastPage) throw invalidPage();
+  const linkSize = query.page_size === undefined ? undefined : pageSize;
+  return {
+    count,
+    next: page < lastPage ? pageLink(c, page + 1, linkSize) : null,
+    previous: page > 1 ? pageLink(c, page - 1, linkSize) : null,
+    results,
+  };
+}
+
+/**
+ * An absolute URL of another page of the same list, as DRF builds it: the query re-encoded in sorted order, `page`
+ * dropped for page 1. A `page_size` the client sent is replaced by the size actually used, so links stay valid.
+ */
+function pageLink(c: Context, page: number, pageSize: number | undefined): string {
+  const url = new URL(c.req.url);
+  const params = [...url.searchParams.entries()].filter(([k]) => k !== "page" && k !== "page_size");
+  if (page > 1) params.push(["page", String(page)]);
+  if (pageSize !== undefined) params.push(["page_size", String(pageSize)]);
+  params.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  url.search = new URLSearchParams(params).toString();
+  return url.toString();
 }
 
 /** Response schema of a paginated list: the contract's `{count, next, previous, results}`. */
@@ -32,26 +112,3 @@ export const paginated = <T extends z.ZodType>(item: T) =>
     previous: z.string().nullable(),
     results: z.array(item),
   });
-
-/**
- * Builds the page envelope. `next`/`previous` are absolute URLs with the query re-encoded in sorted order and
- * `page` dropped for page 1, as DRF does. A page past the end (other than an empty first page) is 404.
- */
-export function pageResponse<T>(c: Context, req: PageRequest, count: number, results: T[]) {
-  const lastPage = Math.max(1, Math.ceil(count / req.pageSize));
-  if (req.page > lastPage) throw detail(404, "Invalid page.");
-  const link = (page: number) => {
-    const url = new URL(c.req.url);
-    const params = [...url.searchParams.entries()].filter(([k]) => k !== "page");
-    if (page > 1) params.push(["page", String(page)]);
-    params.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    url.search = new URLSearchParams(params).toString();
-    return url.toString();
-  };
-  return {
-    count,
-    next: req.page < lastPage ? link(req.page + 1) : null,
-    previous: req.page > 1 ? link(req.page - 1) : null,
-    results,
-  };
-}

@@ -46,7 +46,8 @@ export const refresh: Handler<typeof routes.refreshRoute> = async (c) => {
 };
 
 export const logoutHandler: Handler<typeof routes.logoutRoute> = async (c) => {
-  await logout(c.get("db"), c.env.JWT_SECRET, currentUser(c), c.req.valid("json").refresh);
+  const { refresh, all } = c.req.valid("json");
+  await logout(c.get("db"), c.env.JWT_SECRET, currentUser(c), refresh, all);
   return c.json({ message: "Logout successful" }, 200);
 };
 

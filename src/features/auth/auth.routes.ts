@@ -7,6 +7,7 @@ import {
   AddressSchema,
   ChangePasswordBody,
   LoginBody,
+  LogoutBody,
   MessageSchema,
   ProfilePatchBody,
   ProfilePutBody,
@@ -58,9 +59,11 @@ export const logoutRoute = createRoute({
   path: "/logout/",
   operationId: "logout",
   tags,
-  summary: "Log out: revokes the refresh token and every session of the user",
+  summary: "Log out: ends the session of this refresh token (its access tokens too); `all: true` ends every session",
+  description:
+    "The user's other devices stay signed in unless `all` is true. The refresh token must be the caller's and unspent.",
   ...authed,
-  request: jsonBody(RefreshBody),
+  request: jsonBody(LogoutBody),
   responses: { 200: json(MessageSchema, "Logged out"), ...errors(400, 401) },
 });
 

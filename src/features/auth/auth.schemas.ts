@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { readOnly } from "../../lib/openapi";
 
 const USERNAME = /^[\w.@+-]+$/;
 
@@ -16,20 +17,20 @@ const password = z.string().min(1).max(128).openapi({ example: "Str0ng-Passw0rd!
 
 export const UserSchema = z
   .object({
-    id: z.number().int().openapi({ readOnly: true }),
+    id: readOnly(z.number().int()),
     username: z.string(),
     email: z.string(),
     first_name: z.string(),
     last_name: z.string(),
     phone: z.string().nullable(),
-    date_joined: z.string().openapi({ example: "2026-11-24T17:07:28.418Z", readOnly: true }),
+    date_joined: readOnly(z.string().openapi({ example: "2026-11-24T17:07:28.418Z" })),
   })
   .openapi("User");
 
 export const TokenPairSchema = z.object({ refresh: z.string(), access: z.string() }).openapi("TokenPair");
 
 export const RegisterBody = z
-  .strictObject({
+  .object({
     username,
     email,
     password,
@@ -44,25 +45,32 @@ export const RegisterResponse = z
   .object({ user: UserSchema, tokens: TokenPairSchema, message: z.string().openapi({ example: "User registered successfully" }) })
   .openapi("RegisterResponse");
 
-export const LoginBody = z.strictObject({ username: z.string().min(1).max(254), password: z.string().min(1).max(128) }).openapi("LoginRequest");
+export const LoginBody = z.object({ username: z.string().min(1).max(254), password: z.string().min(1).max(128) }).openapi("LoginRequest");
 
-export const RefreshBody = z.strictObject({ refresh: z.string().min(1).max(4096) }).openapi("RefreshRequest");
+export const RefreshBody = z.object({ refresh: z.string().min(1).max(4096) }).openapi("RefreshRequest");
+
+export const LogoutBody = RefreshBody.extend({
+  all: z
+    .boolean()
+    .default(false)
+    .openapi({ description: "Sign out everywhere: end every session of the user, not only this refresh token's" }),
+}).openapi("LogoutRequest");
 
 export const MessageSchema = z.object({ message: z.string() }).openapi("Message");
 
 const profileFields = { username, email, first_name: name, last_name: name, phone };
-export const ProfilePatchBody = z.strictObject(profileFields).partial().openapi("ProfilePatch");
+export const ProfilePatchBody = z.object(profileFields).partial().openapi("ProfilePatch");
 export const ProfilePutBody = z
-  .strictObject({ ...profileFields, email: email.optional(), first_name: name.optional(), last_name: name.optional(), phone: phone.optional() })
+  .object({ ...profileFields, email: email.optional(), first_name: name.optional(), last_name: name.optional(), phone: phone.optional() })
   .openapi("ProfilePut");
 
 export const ChangePasswordBody = z
-  .strictObject({ old_password: z.string().min(1).max(128), new_password: password })
+  .object({ old_password: z.string().min(1).max(128), new_password: password })
   .openapi("ChangePasswordRequest");
 
 export const AddressSchema = z
   .object({
-    id: z.number().int().openapi({ readOnly: true }),
+    id: readOnly(z.number().int()),
     address_type: z.enum(["shipping", "billing"]),
     street_address: z.string(),
     city: z.string(),
@@ -71,7 +79,7 @@ export const AddressSchema = z
     country: z.string(),
     phone: z.string().nullable(),
     is_default: z.boolean(),
-    created_at: z.string().openapi({ readOnly: true }),
+    created_at: readOnly(z.string()),
   })
   .openapi("Address");
 
@@ -85,9 +93,9 @@ const addressFields = {
   phone: phone.optional(),
   is_default: z.boolean().default(false),
 };
-export const AddressCreateBody = z.strictObject(addressFields).openapi("AddressCreate");
+export const AddressCreateBody = z.object(addressFields).openapi("AddressCreate");
 export const AddressPatchBody = z
-  .strictObject({
+  .object({
     ...addressFields,
     address_type: z.enum(["shipping", "billing"]),
     country: z.string().trim().min(1).max(100),

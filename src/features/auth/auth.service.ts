@@ -2,15 +2,17 @@
  * Accounts and sessions. A session row stands for one login; its tokens carry its id. Invariants:
  * - only the newest refresh token of a session can be used (rotation); presenting an older one is treated as
  *   theft and revokes the session;
- * - logout revokes every session of the user; change-password revokes every session but the caller's;
+ * - logout revokes the session of the refresh token it is given (other devices stay signed in), or with `all` every
+ *   session of the user; change-password revokes every session but the caller's;
  * - a revoked session's access tokens stop working on the next request, not after an hour.
  */
-import { and, eq, isNull, ne, sql } from "drizzle-orm";
+import { and, eq, isNull, ne, or, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { sessions, users, type User } from "../../db/schema";
 import type { AuthUser } from "../../env";
 import { ApiError, fieldError, isUniqueViolation } from "../../lib/errors";
 import { randomHex } from "../../lib/crypto";
+import { assertNoFieldErrors, type FieldErrors } from "../../lib/openapi";
 import { nowIso } from "../../lib/time";
 import { DUMMY_HASH, hashPassword, passwordProblems, verifyPassword } from "./password";
 import { issueTokens, verifyToken, type TokenClaims } from "./tokens";
@@ -74,9 +76,46 @@ export interface RegisterInput {
   phone?: string | null;
 }
 
+/**
+ * The field checks of a user's details that need D1 or each other, for the fields given: a username or email another
+ * user has (case-insensitively; `exceptId` is the user being edited) and, on register, a weak password. Run beside
+ * the schema's own checks (see `withFieldChecks`), so one 400 names every failing field, as DRF's does.
+ */
+export async function userFieldErrors(
+  db: Database,
+  fields: { username?: string; email?: string; password?: string },
+  exceptId?: number,
+): Promise<FieldErrors> {
+  const errors: FieldErrors = {};
+  const { username, email, password } = fields;
+  if (username !== undefined || email !== undefined) {
+    const taken = await db
+      .select({ username: users.username, email: users.email })
+      .from(users)
+      .where(
+        and(
+          or(
+            username === undefined ? undefined : sql`lower(${users.username}) = lower(${username})`,
+            email === undefined ? undefined : sql`lower(${users.email}) = lower(${email})`,
+          ),
+          exceptId === undefined ? undefined : ne(users.id, exceptId),
+        ),
+      )
+      .limit(2);
+    const same = (a: string, b?: string) => b !== undefined && a.toLowerCase() === b.toLowerCase();
+    if (taken.some((u) => same(u.username, username))) errors.username = ["A user with that username already exists."];
+    if (taken.some((u) => same(u.email, email))) errors.email = ["A user with that email already exists."];
+  }
+  if (password !== undefined) {
+    const problems = passwordProblems(password, { username, email });
+    if (problems.length) errors.password = problems;
+  }
+  return errors;
+}
+
 export async function registerUser(db: Database, input: RegisterInput): Promise<User> {
-  const problems = passwordProblems(input.password, { username: input.username, email: input.email });
-  if (problems.length) throw new ApiError(400, { password: problems });
+  assertNoFieldErrors(await userFieldErrors(db, input));
+  // DRF's object-level check: only once every field is valid.
   if (input.password !== input.password2) throw fieldError("password", "Password fields didn't match.");
   const passwordHash = await hashPassword(input.password);
   try {
@@ -149,8 +188,8 @@ export async function revokeSessions(db: Database, userId: number, scope: { only
     );
 }
 
-/** Logout: the refresh token must be the caller's and still usable; then every session of the user ends. */
-export async function logout(db: Database, secret: string, user: AuthUser, refresh: string) {
+/** Logout: the refresh token must be the caller's and still usable; then its session ends, or every one with `everywhere`. */
+export async function logout(db: Database, secret: string, user: AuthUser, refresh: string, everywhere = false) {
   const claims = await verifyToken(secret, refresh, "refresh");
   if (!claims || claims.user_id !== user.id) throw new ApiError(400, { error: "Token is invalid" });
   const [session] = await db
@@ -158,7 +197,7 @@ export async function logout(db: Database, secret: string, user: AuthUser, refre
     .from(sessions)
     .where(eq(sessions.id, claims.sid));
   if (!session || session.revokedAt || session.jti !== claims.jti) throw new ApiError(400, { error: "Token is blacklisted" });
-  await revokeSessions(db, user.id);
+  await revokeSessions(db, user.id, everywhere ? {} : { only: claims.sid });
 }
 
 export async function changePassword(db: Database, user: AuthUser, oldPassword: string, newPassword: string) {
@@ -190,6 +229,7 @@ export interface ProfileInput {
 }
 
 export async function updateProfile(db: Database, id: number, input: ProfileInput): Promise<User> {
+  assertNoFieldErrors(await userFieldErrors(db, { username: input.username, email: input.email }, id));
   const changes = {
     username: input.username,
     email: input.email,

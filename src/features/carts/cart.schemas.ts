@@ -48,9 +48,9 @@ const productId = z
     description: "Id of an active product (a numeric string is accepted)",
   });
 
-export const AddToCartBody = z.strictObject({ product_id: productId, quantity: quantity.default(1) }).openapi("AddToCartRequest");
+export const AddToCartBody = z.object({ product_id: productId, quantity: quantity.default(1) }).openapi("AddToCartRequest");
 
-export const UpdateCartItemBody = z.strictObject({ quantity }).openapi("UpdateCartItemRequest");
+export const UpdateCartItemBody = z.object({ quantity }).openapi("UpdateCartItemRequest");
 
 /** The anonymous cart id, from the `cart_id` cookie or the `X-Cart-Id` header (documentation only: bad values mean a new cart). */
 export const GuestCartHeaders = z.object({

@@ -7,12 +7,16 @@
  *   touching D1: a small in-isolate memo for 5 seconds (no I/O at all on a hit), then the Workers cache (hono's cache
  *   middleware, shared by the isolates of a location) for 30 seconds. Keys carry a catalogue version that every
  *   catalogue write in this isolate bumps, so a writer reads its own writes at once; elsewhere a listing is at most
- *   30 seconds old, as `Cache-Control` already allows any CDN. Product detail is not kept: its stock is read live
- *   from the inventory object.
+ *   30 seconds old, as `Cache-Control` already allows any CDN. Product detail is kept the same way: its stock is the
+ *   D1 projection, like the listings'.
+ * - On a miss, anonymous reads go through the D1 Sessions API, so the nearest read replica answers. A client that
+ *   sends back the `X-D1-Bookmark` of an earlier answer reads data at least that new. Callers with a token read the
+ *   primary, so an admin always sees their own catalogue writes.
  */
 import { cache } from "hono/cache";
 import { etag } from "hono/etag";
 import { createMiddleware } from "hono/factory";
+import { sessionDb } from "../../db/client";
 import type { AppEnv } from "../../env";
 import { conditionalGet } from "../../lib/openapi";
 
@@ -65,11 +69,23 @@ const isolateMemo = createMiddleware<AppEnv>(async (c, next) => {
   if (memo.size > MEMO_MAX_ENTRIES) memo.delete(memo.keys().next().value!);
 });
 
-/** Route middleware for cacheable catalogue GETs whose data is the D1 projection (lists, search, categories). */
-export const cachedListing = [cacheControl, conditionalGet(etag()), isolateMemo, edgeCache];
+export const BOOKMARK_HEADER = "X-D1-Bookmark";
+/** D1 bookmarks are opaque hex-and-dash strings; anything else is ignored rather than handed to D1. */
+const BOOKMARK = /^[0-9a-f-]{1,200}$/i;
 
-/** Route middleware for public GETs that must stay live (product detail shows the inventory object's stock). */
-export const cachedRead = [cacheControl, conditionalGet(etag())];
+/** Anonymous reads from the nearest D1 replica (Sessions API); the answer carries the session's bookmark. */
+const replicaReads = createMiddleware<AppEnv>(async (c, next) => {
+  if (c.req.method !== "GET" || c.req.header("Authorization")) return next();
+  const bookmark = c.req.header(BOOKMARK_HEADER);
+  const session = c.env.DB.withSession(bookmark && BOOKMARK.test(bookmark) ? bookmark : "first-unconstrained");
+  c.set("db", sessionDb(session));
+  await next();
+  const latest = session.getBookmark();
+  if (latest && c.res.status === 200) c.res.headers.set(BOOKMARK_HEADER, latest);
+});
+
+/** Route middleware for public catalogue GETs (lists, search, categories, product detail): all read D1 only. */
+export const cachedListing = [cacheControl, conditionalGet(etag()), isolateMemo, edgeCache, replicaReads];
 
 /** Route middleware for admin catalogue writes: a successful write retires this isolate's cached listings. */
 export const invalidatesCatalog = createMiddleware<AppEnv>(async (c, next) => {

@@ -1,13 +1,15 @@
 import type { Handler } from "../../lib/openapi";
-import { pageRequest, pageResponse } from "../../lib/pagination";
+import { paginate } from "../../lib/pagination";
 import type * as routes from "./categories.routes";
 import * as service from "./categories.service";
 
 export const listCategories: Handler<typeof routes.listCategoriesRoute> = async (c) => {
-  const page = pageRequest(c.req.valid("query"));
   const tree = service.categoryTree(await service.allCategories(c.get("db")));
-  const results = tree.roots.slice(page.offset, page.offset + page.limit).map(tree.render);
-  return c.json(pageResponse(c, page, tree.roots.length, results), 200);
+  const page = await paginate(c, c.req.valid("query"), async ({ limit, offset }) => ({
+    count: tree.roots.length,
+    results: tree.roots.slice(offset, offset + limit).map(tree.render),
+  }));
+  return c.json(page, 200);
 };
 
 export const allCategories: Handler<typeof routes.allCategoriesRoute> = async (c) => {

@@ -17,7 +17,7 @@ export const listCategoriesRoute = createRoute({
   security: publicSecurity,
   middleware: cachedListing,
   request: { query: z.object(paginationQuery) },
-  responses: { 200: json(paginated(CategorySchema), "Root categories"), ...errors(400, 401, 404) },
+  responses: { 200: json(paginated(CategorySchema), "Root categories"), ...errors(401, 404) },
 });
 
 export const allCategoriesRoute = createRoute({

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { readOnly } from "../../lib/openapi";
 
 export interface CategoryOut {
   id: number;
@@ -13,16 +14,16 @@ export interface CategoryOut {
 
 export const CategorySchema = z
   .object({
-    id: z.number().int().openapi({ readOnly: true }),
+    id: readOnly(z.number().int()),
     name: z.string().openapi({ example: "Electronics" }),
-    slug: z.string().openapi({ example: "electronics", readOnly: true }),
+    slug: readOnly(z.string().openapi({ example: "electronics" })),
     description: z.string().nullable(),
     parent: z.number().int().nullable().openapi({ example: null }),
     get children() {
-      return z.array(CategorySchema);
+      return z.array(CategorySchema).openapi({ readOnly: true });
     },
-    created_at: z.string().openapi({ example: "2026-11-24T17:07:28.418Z", readOnly: true }),
-    updated_at: z.string().openapi({ example: "2026-11-24T17:07:28.418Z", readOnly: true }),
+    created_at: readOnly(z.string().openapi({ example: "2026-11-24T17:07:28.418Z" })),
+    updated_at: readOnly(z.string().openapi({ example: "2026-11-24T17:07:28.418Z" })),
   })
   .openapi("Category");
 
@@ -40,9 +41,9 @@ const categoryFields = {
   parent: z.number().int().positive().nullable().optional().openapi({ description: "Parent category id, or null for a root", example: null }),
 };
 
-export const CategoryCreateBody = z.strictObject(categoryFields).openapi("CategoryCreate");
+export const CategoryCreateBody = z.object(categoryFields).openapi("CategoryCreate");
 /** PUT needs `name`; other fields left out stay as they are (DRF's non-partial update of optional fields). */
 export const CategoryPutBody = CategoryCreateBody.openapi("CategoryPut");
-export const CategoryPatchBody = z.strictObject(categoryFields).partial().openapi("CategoryPatch");
+export const CategoryPatchBody = z.object(categoryFields).partial().openapi("CategoryPatch");
 
 export type CategoryInput = z.infer<typeof CategoryPatchBody>;

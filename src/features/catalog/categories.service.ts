@@ -6,10 +6,11 @@
  * - deleting a category deletes its subtree (ON DELETE CASCADE) unless any of it still has products
  *   (ON DELETE RESTRICT), in which case nothing is deleted.
  */
-import { asc, eq, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, ne, sql, type SQL } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { categories, type Category } from "../../db/schema";
 import { errorMessage, fieldError, isForeignKeyViolation, isUniqueViolation, notFound } from "../../lib/errors";
+import { assertNoFieldErrors, type FieldErrors } from "../../lib/openapi";
 import { nowIso } from "../../lib/time";
 import type { CategoryInput, CategoryOut } from "./categories.schemas";
 import { slugify, uniqueSlugSql } from "./slug";
@@ -49,16 +50,24 @@ export async function allCategories(db: Database): Promise<Category[]> {
   return db.select().from(categories).orderBy(asc(categories.id));
 }
 
-/** One category with its nested children, selected by `where` (one recursive query), or 404. */
-async function categoryWithChildren(db: Database, where: SQL, isRoot: (row: Category) => boolean): Promise<CategoryOut> {
-  const rows = await db
+/** The rows of the category matched by `where` and all its descendants (one recursive query, batchable). */
+export const categorySubtreeQuery = (db: Database, where: SQL) =>
+  db
     .select()
     .from(categories)
     .where(sql`${categories.id} IN ${subtreeIds(where)}`)
     .orderBy(asc(categories.id));
+
+/** Renders the category of `rows` for which `isRoot` holds, with its nested children, or 404. */
+export function renderSubtree(rows: readonly Category[], isRoot: (row: Category) => boolean): CategoryOut {
   const root = rows.find(isRoot);
   if (!root) throw notFound();
   return categoryTree(rows).render(root);
+}
+
+/** One category with its nested children, selected by `where` (one recursive query), or 404. */
+async function categoryWithChildren(db: Database, where: SQL, isRoot: (row: Category) => boolean): Promise<CategoryOut> {
+  return renderSubtree(await categorySubtreeQuery(db, where), isRoot);
 }
 
 export const categoryBySlug = (db: Database, slug: string) =>
@@ -67,14 +76,41 @@ export const categoryBySlug = (db: Database, slug: string) =>
 export const categoryById = (db: Database, id: number) =>
   categoryWithChildren(db, sql`${categories.id} = ${id}`, (row) => row.id === id);
 
-/** Maps constraint violations of a category write to the field errors DRF would give. */
+const nameTaken = "category with this name already exists.";
+const unknownParent = (parent: unknown) => `Invalid pk "${parent}" - object does not exist.`;
+
+/**
+ * The field checks of a category write that need D1, for the fields given: a name another category has
+ * (case-insensitively; `slug` is the category being edited) and a parent that does not exist. They run beside the
+ * schema's own checks (see `withFieldChecks`), so one 400 names every failing field, as DRF's does.
+ */
+export async function categoryFieldErrors(db: Database, fields: CategoryInput, slug?: string): Promise<FieldErrors> {
+  const { name, parent } = fields;
+  const [sameName, parentRow] = await Promise.all([
+    name === undefined
+      ? []
+      : db
+          .select({ id: categories.id })
+          .from(categories)
+          .where(and(sql`lower(${categories.name}) = lower(${name})`, slug === undefined ? undefined : ne(categories.slug, slug)))
+          .limit(1),
+    parent == null ? [{ id: parent }] : db.select({ id: categories.id }).from(categories).where(eq(categories.id, parent)),
+  ]);
+  const errors: FieldErrors = {};
+  if (sameName.length) errors.name = [nameTaken];
+  if (!parentRow.length) errors.parent = [unknownParent(parent)];
+  return errors;
+}
+
+/** Maps constraint violations of a category write (a race past `categoryFieldErrors`) to DRF's field errors. */
 function categoryConflict(err: unknown, parent: number | null | undefined): never {
-  if (isUniqueViolation(err, "categories_name_lower_unique")) throw fieldError("name", "category with this name already exists.");
-  if (isForeignKeyViolation(err)) throw fieldError("parent", `Invalid pk "${parent}" - object does not exist.`);
+  if (isUniqueViolation(err, "categories_name_lower_unique")) throw fieldError("name", nameTaken);
+  if (isForeignKeyViolation(err)) throw fieldError("parent", unknownParent(parent));
   throw err;
 }
 
 export async function createCategory(db: Database, input: CategoryInput & { name: string }): Promise<CategoryOut> {
+  assertNoFieldErrors(await categoryFieldErrors(db, input));
   try {
     const [row] = await db
       .insert(categories)
@@ -92,6 +128,7 @@ export async function createCategory(db: Database, input: CategoryInput & { name
 }
 
 export async function updateCategory(db: Database, slug: string, input: CategoryInput): Promise<CategoryOut> {
+  assertNoFieldErrors(await categoryFieldErrors(db, input, slug));
   const target = sql`${categories.slug} = ${slug}`;
   // The new parent may not be the category itself or one of its descendants; checked in the UPDATE itself.
   const noCycle = input.parent ? sql`${input.parent} NOT IN ${subtreeIds(target)}` : sql`1`;

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../../env";
 import type { Handler } from "../../lib/openapi";
-import { pageRequest, pageResponse } from "../../lib/pagination";
+import { paginate } from "../../lib/pagination";
 import type * as routes from "./products.routes";
 import { featuredProducts, listProducts as queryProducts, lowStockProducts } from "./products.query";
 import * as service from "./products.service";
@@ -11,7 +11,6 @@ const isAdmin = (c: Context<AppEnv>) => c.get("user")?.isStaff === true;
 
 export const listProducts: Handler<typeof routes.listProductsRoute> = async (c) => {
   const query = c.req.valid("query");
-  const page = pageRequest(query);
   const filters = {
     activeOnly: !isAdmin(c),
     searchTerms: query.search,
@@ -20,8 +19,11 @@ export const listProducts: Handler<typeof routes.listProductsRoute> = async (c) 
     maxPrice: query.max_price,
     inStock: query.in_stock,
   };
-  const { count, rows } = await queryProducts(c.get("db"), filters, query.ordering, page);
-  return c.json(pageResponse(c, page, count, rows.map(toProductListOut)), 200);
+  const page = await paginate(c, query, async (request) => {
+    const { count, rows } = await queryProducts(c.get("db"), filters, query.ordering, request);
+    return { count, results: rows.map(toProductListOut) };
+  });
+  return c.json(page, 200);
 };
 
 export const listFeatured: Handler<typeof routes.featuredProductsRoute> = async (c) => {
@@ -41,7 +43,7 @@ export const listLowStock: Handler<typeof routes.lowStockProductsRoute> = async 
 
 /** The detail view with its ETag, set here (the etag middleware keeps it) so If-Match compares the very same value. */
 async function detailWithEtag(c: Context<AppEnv>, id: number, includeInactive: boolean) {
-  const view = await service.productDetail(c.get("db"), c.env, id, includeInactive);
+  const view = await service.productDetail(c.get("db"), id, includeInactive);
   c.header("ETag", await service.productEtag(view));
   return view;
 }
@@ -52,7 +54,7 @@ export const getProduct: Handler<typeof routes.getProductRoute> = async (c) => {
 
 export const createProduct: Handler<typeof routes.createProductRoute> = async (c) => {
   const id = await service.createProduct(c.get("db"), c.env, c.req.valid("json"));
-  return c.json(await service.productDetail(c.get("db"), c.env, id, true), 201);
+  return c.json(await service.productDetail(c.get("db"), id, true), 201);
 };
 
 export const putProduct: Handler<typeof routes.putProductRoute> = async (c) => {

@@ -1,11 +1,12 @@
 /**
  * The catalogue's read queries over the D1 projection (stock included). A list page costs one D1 round trip: the
- * rows (joined with category names, never one query per product) and the count go in one batch. The filters map
+ * rows (joined with category names, never one query per product) and the count go in one batch. The count reads
+ * one maintained row (catalog_counts, kept exact by triggers) unless a search or a price bound is in the filter set. The filters map
  * onto the products indexes (is_active with created_at / price / name / stock, category with created_at) and
  * onto the trigram FTS5 index for search; no LIKE '%x%' scan unless a search has only one- or two-letter terms.
  */
 import { and, asc, desc, eq, gt, gte, lt, lte, sql, type SQL } from "drizzle-orm";
-import { integer, real, sqliteTable, type SelectedFields, type SQLiteColumn } from "drizzle-orm/sqlite-core";
+import { integer, real, sqliteTable, text, type SelectedFields, type SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Database } from "../../db/client";
 import { categories, products } from "../../db/schema";
 import type { PageRequest } from "../../lib/pagination";
@@ -32,6 +33,9 @@ export interface ProductFilters {
  * what queries read. It is not in schema.ts because drizzle-kit must not try to manage a virtual table.
  */
 const productsFts = sqliteTable("products_fts", { rowid: integer("rowid").notNull(), rank: real("rank").notNull() });
+
+/** Product counts per scope, maintained by the triggers of migrations/0004 (also outside drizzle-kit's reach). */
+const catalogCounts = sqliteTable("catalog_counts", { scope: text("scope").notNull(), n: integer("n").notNull() });
 
 const NEWEST_FIRST: OrderingKey[] = [{ field: "created_at", desc: true }];
 const orderColumns = { price: products.pricePaise, created_at: products.createdAt, name: products.name };
@@ -108,8 +112,22 @@ function selectRows(db: Database, filters: ProductFilters, ordering: OrderingKey
 }
 
 function selectCount(db: Database, filters: ProductFilters) {
+  const scope = maintainedScope(filters);
+  if (scope) return db.select({ count: catalogCounts.n }).from(catalogCounts).where(eq(catalogCounts.scope, scope));
   const { match, where } = compile(filters, "count");
   return selectFrom(db, { count: sql<number>`count(*)` }, match).where(where);
+}
+
+/**
+ * The catalog_counts scope that holds this filter set's count, or null when no maintained count covers it (a search
+ * or a price bound: those count over the index range they match).
+ */
+function maintainedScope(filters: ProductFilters): SQL | null {
+  if (filters.searchTerms?.length || filters.minPrice !== undefined || filters.maxPrice !== undefined) return null;
+  const stock = filters.inStock ? "_in_stock" : "";
+  if (filters.category === undefined) return sql`${(filters.activeOnly ? "active" : "all") + stock}`;
+  const prefix = `category${filters.activeOnly ? "" : "_all"}${stock}:`;
+  return sql`${prefix} || (SELECT ${categories.id} FROM ${categories} WHERE ${categories.slug} = ${filters.category})`;
 }
 
 /** The two statements of a list page (exported so tests can check their query plans). */
@@ -125,8 +143,8 @@ export async function listProducts(
   page: PageRequest,
 ): Promise<{ count: number; rows: ProductListRow[] }> {
   const queries = listQueries(db, filters, ordering, page);
-  const [rows, [{ count }]] = await db.batch([queries.rows, queries.count]);
-  return { count, rows };
+  const [rows, counts] = await db.batch([queries.rows, queries.count]);
+  return { count: counts[0]?.count ?? 0, rows }; // no catalog_counts row: nothing was ever counted in that scope
 }
 
 /** The 10 newest active products (the original promised "latest 10" but returned the oldest). */

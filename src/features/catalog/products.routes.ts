@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { bearerSecurity, errors, IdParam, json, jsonBody, optionalBearerSecurity, publicSecurity } from "../../lib/openapi";
 import { paginated } from "../../lib/pagination";
 import { requireAdmin } from "../../middleware/auth";
-import { cachedListing, cachedRead, invalidatesCatalog } from "./catalog.cache";
+import { cachedListing, invalidatesCatalog } from "./catalog.cache";
 import {
   FeaturedQuery,
   IfMatchHeaders,
@@ -56,9 +56,9 @@ export const getProductRoute = createRoute({
   path: "/products/{id}/",
   operationId: "getProduct",
   tags,
-  summary: "One product with its category; stock is the inventory object's count (admins also see inactive ones)",
+  summary: "One product with its category (stock from the projection every stock change keeps current; cached 30 s; admins also see inactive ones)",
   security: optionalBearerSecurity,
-  middleware: cachedRead,
+  middleware: cachedListing,
   request: { params: IdParam },
   responses: { 200: json(ProductDetailSchema, "Product"), ...errors(401, 404) },
 });

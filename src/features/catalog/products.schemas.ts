@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { parseMoney, priceInput } from "../../lib/money";
+import { readOnly } from "../../lib/openapi";
 import { paginationQuery } from "../../lib/pagination";
 import { CategorySchema } from "./categories.schemas";
 import { ProductListSchema } from "./products.view";
@@ -9,7 +10,7 @@ export const ProductDetailSchema = ProductListSchema.omit({ category_name: true 
   .extend({
     description: z.string().nullable(),
     category: CategorySchema,
-    updated_at: z.string().openapi({ readOnly: true }),
+    updated_at: readOnly(z.string()),
   })
   .openapi("ProductDetail");
 
@@ -88,6 +89,10 @@ function isHttpUrl(value: string): boolean {
   return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
 }
 
+/** A client that PUTs back the ProductDetail it got sends `category` as the nested Category: its `id` is the one meant. */
+const nestedId = (value: unknown) =>
+  typeof value === "object" && value !== null && !Array.isArray(value) && "id" in value ? value.id : value;
+
 const productFields = {
   name: z.string().trim().min(1).max(255).openapi({ example: "Test Product" }),
   description: z.string().max(10_000).nullable().optional().openapi({ example: "A product for tests" }),
@@ -108,7 +113,17 @@ const productFields = {
     .optional()
     .openapi({ example: "https://cdn.example/p/1.jpg" }),
   is_active: z.boolean().openapi({ example: true }),
-  category: z.number().int().positive().openapi({ example: 1, description: "Category id" }),
+  category: z
+    .preprocess(nestedId, z.number().int().positive())
+    // JSON Schema applies `minimum` to the integer only, `properties`/`required` to the object only.
+    .openapi({
+      type: ["integer", "object"],
+      minimum: 1,
+      properties: { id: { type: "integer", minimum: 1 } },
+      required: ["id"],
+      example: 1,
+      description: "Category id (or the nested Category that ProductDetail shows)",
+    }),
 };
 
 const { stock, is_active } = productFields;
@@ -123,13 +138,13 @@ const stock_adjustment = z
   .openapi({ example: 25, description: "Add (or, negative, remove) units; refused if fewer are available. Not with `stock`." });
 
 export const ProductCreateBody = z
-  .strictObject({ ...productFields, stock: stock.default(0), is_active: is_active.default(true) })
+  .object({ ...productFields, stock: stock.default(0), is_active: is_active.default(true) })
   .openapi("ProductCreate");
 /** PUT needs name, price and category; optional fields left out keep their value (DRF's non-partial update). */
 export const ProductPutBody = z
-  .strictObject({ ...productFields, stock: stock.optional(), is_active: is_active.optional(), stock_adjustment })
+  .object({ ...productFields, stock: stock.optional(), is_active: is_active.optional(), stock_adjustment })
   .openapi("ProductPut");
-export const ProductPatchBody = z.strictObject({ ...productFields, stock_adjustment }).partial().openapi("ProductPatch");
+export const ProductPatchBody = z.object({ ...productFields, stock_adjustment }).partial().openapi("ProductPatch");
 
 /** `If-Match`: the product's ETag from the GET the form was loaded with; a stale one answers 412. */
 export const IfMatchHeaders = z.object({

@@ -4,27 +4,41 @@
  * product's row already carries its initial stock, so even if the object call fails the object later seeds itself
  * from that same number. The detail view shows the object's count, the exact one.
  */
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
-import { products, type Product } from "../../db/schema";
+import { categories, products, type Product } from "../../db/schema";
 import { sha256Hex } from "../../lib/crypto";
 import { detail, errorMessage, fieldError, isForeignKeyViolation, notFound } from "../../lib/errors";
 import { formatMoney } from "../../lib/money";
+import { assertNoFieldErrors, type FieldErrors } from "../../lib/openapi";
 import { nowIso } from "../../lib/time";
 import { adjustStock, availableStock, setStock, setStockIf } from "../../inventory/inventory.client";
-import { categoryById } from "./categories.service";
+import { categorySubtreeQuery, renderSubtree } from "./categories.service";
 import type { ProductDetailOut, ProductInput } from "./products.schemas";
 import { slugify, uniqueSlugSql } from "./slug";
 
-/** A write that names a category id that does not exist fails the foreign key; DRF words it this way. */
+const invalidCategory = (category: unknown) => `Invalid pk "${category}" - object does not exist.`;
+
+/**
+ * The field check of a product write that needs D1: a category that does not exist. It runs beside the schema's own
+ * checks (see `withFieldChecks`), so one 400 names every failing field, as DRF's does.
+ */
+export async function productFieldErrors(db: Database, { category }: ProductInput): Promise<FieldErrors> {
+  if (category === undefined) return {};
+  const [found] = await db.select({ id: categories.id }).from(categories).where(eq(categories.id, category));
+  return found ? {} : { category: [invalidCategory(category)] };
+}
+
+/** A write whose category was deleted since `productFieldErrors` fails the foreign key; DRF words it this way. */
 function unknownCategory(err: unknown, category: number | undefined): never {
-  if (isForeignKeyViolation(err)) throw fieldError("category", `Invalid pk "${category}" - object does not exist.`);
+  if (isForeignKeyViolation(err)) throw fieldError("category", invalidCategory(category));
   throw err;
 }
 
 export type ProductCreateInput = Required<Pick<ProductInput, "name" | "price" | "category" | "stock" | "is_active">> & ProductInput;
 
 export async function createProduct(db: Database, env: Env, input: ProductCreateInput): Promise<number> {
+  assertNoFieldErrors(await productFieldErrors(db, input));
   let created: { id: number };
   try {
     [created] = await db
@@ -54,9 +68,11 @@ export async function createProduct(db: Database, env: Env, input: ProductCreate
  * keeps every field; the stock write is conditional on the stock that ETag showed, inside the object.
  */
 export async function updateProduct(db: Database, env: Env, id: number, input: ProductInput, ifMatch?: string): Promise<void> {
+  const errors = await productFieldErrors(db, input);
   if (input.stock !== undefined && input.stock_adjustment !== undefined) {
-    throw fieldError("stock_adjustment", "Send either stock or stock_adjustment, not both.");
+    errors.stock_adjustment = ["Send either stock or stock_adjustment, not both."];
   }
+  assertNoFieldErrors(errors);
   const seen = ifMatch === undefined ? null : await requireUnchanged(db, env, id, ifMatch);
   const stockWrite = await writeStock(env, id, input, seen);
   try {
@@ -84,7 +100,7 @@ export async function updateProduct(db: Database, env: Env, id: number, input: P
 
 /** The product as the client's ETag described it, or 412 when it has changed since (or the ETag is not its own). */
 async function requireUnchanged(db: Database, env: Env, id: number, ifMatch: string): Promise<ProductDetailOut> {
-  const current = await productDetail(db, env, id, true);
+  const current = await productDetail(db, id, true);
   if (!etagMatches(ifMatch, await productEtag(current))) throw preconditionFailed();
   return current;
 }
@@ -133,15 +149,21 @@ export async function deleteProduct(db: Database, id: number): Promise<void> {
   if (deleted.length === 0) throw notFound();
 }
 
-/** ProductDetail with its category tree and the inventory object's stock; inactive products only for admins. */
-export async function productDetail(db: Database, env: Env, id: number, includeInactive: boolean): Promise<ProductDetailOut> {
-  const [row] = await db
-    .select()
-    .from(products)
-    .where(and(eq(products.id, id), includeInactive ? undefined : eq(products.isActive, true)));
+/**
+ * ProductDetail with its category tree, in one D1 round trip (a batch of the product and its category subtree), with
+ * stock from the D1 projection, which every stock change keeps current: no Durable Object call, so the detail can be
+ * served by a read replica and cached like the listings. Inactive products only for admins.
+ */
+export async function productDetail(db: Database, id: number, includeInactive: boolean): Promise<ProductDetailOut> {
+  const [[row], categoryRows] = await db.batch([
+    db
+      .select()
+      .from(products)
+      .where(and(eq(products.id, id), includeInactive ? undefined : eq(products.isActive, true))),
+    categorySubtreeQuery(db, sql`${categories.id} = (select ${products.categoryId} from ${products} where ${products.id} = ${id})`),
+  ]);
   if (!row) throw notFound();
-  const [category, stock] = await Promise.all([categoryById(db, row.categoryId), availableStock(env, id)]);
-  return toProductDetailOut(row, category, stock);
+  return toProductDetailOut(row, renderSubtree(categoryRows, (c) => c.id === row.categoryId), row.stock);
 }
 
 const toProductDetailOut = (row: Product, category: ProductDetailOut["category"], stock: number): ProductDetailOut => ({

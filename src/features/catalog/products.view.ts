@@ -6,18 +6,19 @@ import { eq, inArray, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { categories, products } from "../../db/schema";
 import { formatMoney, money } from "../../lib/money";
+import { readOnly } from "../../lib/openapi";
 
 export const ProductListSchema = z
   .object({
-    id: z.number().int().openapi({ readOnly: true }),
+    id: readOnly(z.number().int()),
     name: z.string(),
-    slug: z.string().openapi({ readOnly: true }),
+    slug: readOnly(z.string()),
     price: money,
     stock: z.number().int(),
     image_url: z.string().nullable(),
     is_active: z.boolean(),
-    category_name: z.string(),
-    created_at: z.string().openapi({ readOnly: true }),
+    category_name: readOnly(z.string()),
+    created_at: readOnly(z.string()),
   })
   .openapi("ProductList");
 

@@ -1,6 +1,6 @@
 import type { Handler } from "../../lib/openapi";
 import { withIdempotencyKey } from "../../lib/idempotency";
-import { pageRequest, pageResponse } from "../../lib/pagination";
+import { paginate } from "../../lib/pagination";
 import { currentUser } from "../../middleware/auth";
 import type * as routes from "./orders.routes";
 import { cartFingerprint, createOrder, readCartLines } from "./checkout.service";
@@ -25,9 +25,8 @@ export const createOrderHandler: Handler<typeof routes.createOrderRoute> = async
 
 export const listOrdersHandler: Handler<typeof routes.listOrdersRoute> = async (c) => {
   const user = currentUser(c);
-  const page = pageRequest(c.req.valid("query"));
-  const { count, results } = await listOrders(c.get("db"), user.isStaff ? null : user.id, page);
-  return c.json(pageResponse(c, page, count, results), 200);
+  const page = await paginate(c, c.req.valid("query"), (request) => listOrders(c.get("db"), user.isStaff ? null : user.id, request));
+  return c.json(page, 200);
 };
 
 export const getOrderHandler: Handler<typeof routes.getOrderRoute> = async (c) => {

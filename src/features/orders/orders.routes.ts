@@ -30,7 +30,7 @@ export const listOrdersRoute = createRoute({
   summary: "The caller's orders, newest first (admins see every order)",
   ...authed,
   request: { query: z.object(paginationQuery) },
-  responses: { 200: json(paginated(OrderListSchema), "A page of orders"), ...errors(400, 401, 404) },
+  responses: { 200: json(paginated(OrderListSchema), "A page of orders"), ...errors(401, 404) },
 });
 
 export const getOrderRoute = createRoute({

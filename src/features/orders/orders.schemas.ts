@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { ORDER_STATUSES, PAYMENT_STATUSES } from "../../db/schema";
 import { money } from "../../lib/money";
+import { readOnly } from "../../lib/openapi";
 import { ProductListSchema } from "../catalog/products.view";
 
 export const OrderItemSchema = z
@@ -14,18 +15,19 @@ export const OrderItemSchema = z
   })
   .openapi("OrderItem");
 
+/** Only `shipping_address` comes from the client (at checkout); `status` changes only through update_status. */
 export const OrderSchema = z
   .object({
-    id: z.number().int(),
-    order_number: z.string().openapi({ example: "ORD-175A0AC77074" }),
-    user_email: z.string(),
-    total_amount: money,
-    status: z.enum(ORDER_STATUSES),
-    payment_status: z.enum(PAYMENT_STATUSES),
+    id: readOnly(z.number().int()),
+    order_number: readOnly(z.string().openapi({ example: "ORD-175A0AC77074" })),
+    user_email: readOnly(z.string()),
+    total_amount: readOnly(money),
+    status: readOnly(z.enum(ORDER_STATUSES)),
+    payment_status: readOnly(z.enum(PAYMENT_STATUSES)),
     shipping_address: z.string(),
-    items: z.array(OrderItemSchema),
-    created_at: z.string(),
-    updated_at: z.string(),
+    items: readOnly(z.array(OrderItemSchema)),
+    created_at: readOnly(z.string()),
+    updated_at: readOnly(z.string()),
   })
   .openapi("Order");
 
@@ -42,7 +44,7 @@ export const OrderListSchema = z
   .openapi("OrderList");
 
 export const CreateOrderBody = z
-  .strictObject({
+  .object({
     shipping_address: z.string().trim().min(1).max(2000).optional(),
     shipping_address_id: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable().optional(),
   })

@@ -17,7 +17,7 @@ const orderId = z
   .openapi({ type: "integer", example: 42 });
 const razorpayId = (example: string) => z.string().trim().min(1).max(100).openapi({ example });
 
-export const InitiateBody = z.strictObject({ order_id: orderId }).openapi("PaymentInitiateRequest");
+export const InitiateBody = z.object({ order_id: orderId }).openapi("PaymentInitiateRequest");
 
 export const InitiateResponse = z
   .object({
@@ -31,7 +31,7 @@ export const InitiateResponse = z
   .openapi("PaymentInitiateResponse");
 
 export const VerifyBody = z
-  .strictObject({
+  .object({
     razorpay_order_id: razorpayId("order_Nq2mX8p1aB3cDe"),
     razorpay_payment_id: razorpayId("pay_Nq2nY9q2bC4dEf"),
     razorpay_signature: z.string().trim().min(1).max(200).openapi({ description: "Hex HMAC-SHA256 from Razorpay Checkout" }),
