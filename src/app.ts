@@ -13,8 +13,10 @@ import { ordersRouter } from "./features/orders/orders.router";
 import { paymentsRouter } from "./features/payments/payments.router";
 import { docsHtml, docsSecureHeaders } from "./lib/docs";
 import { ApiError } from "./lib/errors";
+import { logError } from "./lib/log";
 import { createRouter } from "./lib/openapi";
 import { authenticate } from "./middleware/auth";
+import { limitBodySize } from "./middleware/body-limit";
 
 export function createApp() {
   const app = createRouter();
@@ -30,6 +32,7 @@ export function createApp() {
       maxAge: 600,
     })(c, next);
   });
+  app.use("*", limitBodySize);
   app.use("*", async (c, next) => {
     c.set("db", db(c.env.DB));
     c.set("user", null);
@@ -75,7 +78,7 @@ export function createApp() {
       const message = err.status === 400 && /json/i.test(err.message) ? "JSON parse error - malformed JSON in request body" : err.message;
       return c.json({ detail: message || "Request could not be processed." }, err.status);
     }
-    console.error(JSON.stringify({ level: "error", requestId: c.get("requestId"), path: c.req.path, error: String(err), stack: (err as Error)?.stack }));
+    logError("unhandled error", err, { requestId: c.get("requestId"), path: c.req.path });
     return c.json({ detail: "Internal server error.", request_id: c.get("requestId") }, 500);
   });
 

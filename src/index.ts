@@ -2,7 +2,7 @@ import { createApp } from "./app";
 import { runSweep } from "./features/sweep/sweep.service";
 
 export { Inventory } from "./inventory/inventory.do";
-export { LoginGuard } from "./middleware/login-guard.do";
+export { LoginGuard } from "./features/auth/login-guard.do";
 
 const app = createApp();
 

@@ -168,7 +168,7 @@ describe("login", () => {
     expect((await login(user.username.toUpperCase())).status).toBe(200);
   });
 
-  it("locks a username after repeated failures, even for the right password", async () => {
+  it("locks a client out of a username after repeated failures, even for the right password", async () => {
     const user = await registerUser();
     for (let i = 0; i < 5; i++) expect((await login(user.username, "WrongPassword")).status).toBe(401);
     const locked = await login(user.username);

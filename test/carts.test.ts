@@ -44,7 +44,7 @@ describe("anonymous cart", () => {
     const res = await api("POST", "/api/cart/add/", { body: { product_id: productId, quantity: 2 } });
     expect(res.status).toBe(200);
     const id = res.headers.get("x-cart-id");
-    expect(id).toMatch(/^[0-9a-f]{32}$/);
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
     const cookie = res.headers.getSetCookie().find((c) => c.startsWith("cart_id="))!;
     expect(cookie).toContain(`cart_id=${id}`);
     expect(cookie).toMatch(/HttpOnly/i);

@@ -1,5 +1,6 @@
 /** Shared test helpers: HTTP calls through the Worker, users, admins and catalogue fixtures. */
-import { env, SELF } from "cloudflare:test";
+import { createExecutionContext, env, SELF, waitOnExecutionContext } from "cloudflare:test";
+import app from "../src/index";
 import { db } from "../src/db/client";
 import { createAdminUser } from "../src/features/auth/auth.service";
 import { Contract, type ObservedResponse, type OpenApiDocument } from "./contract";
@@ -14,8 +15,15 @@ export interface CallOptions {
   token?: string;
   body?: unknown;
   headers?: Record<string, string>;
-  /** Raw body text, sent as is (for malformed JSON and webhook signatures). */
-  raw?: string;
+  /** Raw body, sent as is (for malformed JSON, webhook signatures and oversized or streamed bodies). */
+  raw?: BodyInit;
+  /** Bindings to run the app with instead of the real ones (a wrapped binding that injects a production failure). */
+  env?: Env;
+  /**
+   * The test injects an infrastructure failure and expects the 500 it causes. A 500 is never documented (it is a
+   * defect), so only such a test may see one without failing the contract check.
+   */
+  expectServerError?: boolean;
 }
 
 let counter = 0;
@@ -25,15 +33,17 @@ export const unique = (prefix: string) => `${prefix}${Date.now().toString(36)}${
 export async function api<T = any>(method: string, path: string, options: CallOptions = {}): Promise<ApiResponse<T>> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token) headers.Authorization = `Bearer ${options.token}`;
-  let body: string | undefined;
+  let body: BodyInit | undefined;
   if (options.raw !== undefined) body = options.raw;
   else if (options.body !== undefined) body = JSON.stringify(options.body);
   if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) {
     headers["Content-Type"] = "application/json";
   }
-  const res = await SELF.fetch(`https://shop.test${path}`, { method, headers, body });
+  const res = await send(new Request(`https://shop.test${path}`, { method, headers, body }), options.env);
   const text = await res.text();
-  await checkContract(method, path, { status: res.status, headers: res.headers, text }, requestJson(body));
+  if (!(options.expectServerError && res.status === 500)) {
+    await checkContract(method, path, { status: res.status, headers: res.headers, text }, requestJson(body));
+  }
   let parsed: unknown = text;
   try {
     parsed = text ? JSON.parse(text) : null;
@@ -67,12 +77,20 @@ export async function checkContract(method: string, path: string, res: ObservedR
   }
 }
 
-function requestJson(body: string | undefined): unknown {
+function requestJson(body: BodyInit | undefined): unknown {
   try {
-    return body === undefined ? undefined : JSON.parse(body);
+    return typeof body === "string" ? JSON.parse(body) : undefined;
   } catch {
     return undefined; // not JSON: the server cannot have accepted it as JSON
   }
+}
+
+async function send(request: Request, bindings: Env | undefined): Promise<Response> {
+  if (!bindings) return SELF.fetch(request);
+  const ctx = createExecutionContext();
+  const res = await app.fetch(request, bindings, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
 }
 
 export const PASSWORD = "Sturdy-Passw0rd!";

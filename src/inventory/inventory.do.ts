@@ -14,6 +14,7 @@
  * background); admin writes wait for it, so the admin's next read shows the new stock.
  */
 import { DurableObject } from "cloudflare:workers";
+import { logError } from "../lib/log";
 
 export type HoldState = "reserved" | "committed" | "released" | "restocked";
 
@@ -206,7 +207,7 @@ export class Inventory extends DurableObject<Env> {
         } catch (err) {
           // D1 could not tell: the hold stays reserved and is asked about again on the next alarm.
           unsettled = true;
-          console.error(JSON.stringify({ level: "error", msg: "alarm could not settle hold", orderKey: hold.order_key, error: String(err) }));
+          logError("alarm could not settle hold", err, { holdKey: hold.order_key });
         }
       }
     } finally {
@@ -307,7 +308,7 @@ export class Inventory extends DurableObject<Env> {
         : this.env.DB.prepare(`${update} AND stock_version < ?`).bind(row.available, row.version, row.product_id, row.version);
       await statement.run();
     } catch (err) {
-      console.error(JSON.stringify({ level: "error", msg: "stock projection failed", productId: row.product_id, error: String(err) }));
+      logError("stock projection failed", err, { productId: row.product_id });
     }
   }
 

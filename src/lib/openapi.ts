@@ -130,7 +130,7 @@ export const errorResponses = {
   404: errorResponse("Not found"),
   409: errorResponse("Conflict: a request with the same Idempotency-Key is still running, or the resource changed meanwhile; retry"),
   412: errorResponse("If-Match named an older version: nothing was changed; reload and retry"),
-  413: errorResponse("Request body too large"),
+  413: errorResponse("Request body too large (64 KB; 1 MB for the Razorpay webhook)"),
   415: errorResponse("The request body must be JSON (`Content-Type: application/json`)"),
   422: errorResponse("The Idempotency-Key was used with a different request"),
   429: { ...errorResponse("Too many requests; try again after `Retry-After` seconds"), headers: RetryAfterHeader },

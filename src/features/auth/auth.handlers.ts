@@ -14,7 +14,7 @@ import {
   toUserOut,
   updateProfile,
 } from "./auth.service";
-import { assertNotThrottled, guardKeys, recordFailedLogin, recordSuccessfulLogin } from "./login-throttle";
+import { beginLogin, finishLogin } from "./login-throttle";
 
 export const register: Handler<typeof routes.registerRoute> = async (c) => {
   const db = c.get("db");
@@ -27,14 +27,19 @@ export const register: Handler<typeof routes.registerRoute> = async (c) => {
 export const login: Handler<typeof routes.loginRoute> = async (c) => {
   const db = c.get("db");
   const { username, password } = c.req.valid("json");
-  const keys = guardKeys(username, c.req.header("CF-Connecting-IP"));
-  await assertNotThrottled(c.env, keys);
-  const user = await checkCredentials(db, username, password);
+  const attempt = await beginLogin(c.env, username, c.req.header("CF-Connecting-IP"));
+  let user: Awaited<ReturnType<typeof checkCredentials>>;
+  try {
+    user = await checkCredentials(db, username, password);
+  } catch (err) {
+    // Not a wrong password: the check itself failed (D1 down), so it counts as nothing.
+    await finishLogin(attempt, "cancelled");
+    throw err;
+  }
+  await finishLogin(attempt, user ? "success" : "failure");
   if (!user) {
-    await recordFailedLogin(c.env, keys);
     return c.json({ detail: "No active account found with the given credentials" }, 401, { "WWW-Authenticate": 'Bearer realm="api"' });
   }
-  await recordSuccessfulLogin(c.env, keys);
   const { access, refresh } = await startSession(db, c.env.JWT_SECRET, user.id);
   await mergeGuestCart(c, user.id);
   return c.json({ refresh, access }, 200);

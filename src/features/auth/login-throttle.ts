@@ -1,23 +1,47 @@
 /**
- * Brute-force protection for login: failures are counted per username and per client IP in LoginGuard Durable
- * Objects. Past the limit, attempts get 429 with Retry-After until the lock ends, whether or not the password is right.
+ * Brute-force protection for login, in LoginGuard Durable Objects. Each attempt is admitted and counted in one
+ * call per key before its password is checked, so parallel bursts get no more checks than the limit. Keys:
+ * - username + client IP: the short lock (5 failures in 15 minutes lock that client out of that account for
+ *   15 minutes). Locking a pair never locks the account for anyone else, so an attacker cannot lock a victim out;
+ * - username alone: a much higher threshold (50 failures in an hour, from any number of clients) with a lock that
+ *   starts at one minute and doubles with each new lock, up to an hour: a distributed guess costs real time;
+ * - client IP alone: one client spraying many usernames (20 failures in 15 minutes).
+ * The pair key is asked first and alone: a client it refuses adds nothing to the username's count.
+ * The client IP is `CF-Connecting-IP`, which Cloudflare sets on every request it forwards (a client cannot
+ * choose it); it is only trustworthy when the Worker is reached through Cloudflare, as every deployed Worker is.
  */
 import { ApiError } from "../../lib/errors";
-import type { GuardPolicy } from "../../middleware/login-guard.do";
+import type { AttemptOutcome, GuardPolicy } from "./login-guard.do";
 
-export const USERNAME_POLICY: GuardPolicy = { maxFailures: 5, windowMs: 15 * 60_000, lockMs: 15 * 60_000 };
-export const CLIENT_POLICY: GuardPolicy = { maxFailures: 20, windowMs: 15 * 60_000, lockMs: 15 * 60_000 };
+const MINUTE = 60_000;
+export const CLIENT_ACCOUNT_POLICY: GuardPolicy = { maxFailures: 5, windowMs: 15 * MINUTE, lockMs: 15 * MINUTE, resetOnSuccess: true };
+export const ACCOUNT_POLICY: GuardPolicy = {
+  maxFailures: 50,
+  windowMs: 60 * MINUTE,
+  lockMs: MINUTE,
+  resetOnSuccess: false,
+  backoff: { factor: 2, maxLockMs: 60 * MINUTE, memoryMs: 24 * 60 * MINUTE },
+};
+export const CLIENT_POLICY: GuardPolicy = { maxFailures: 20, windowMs: 15 * MINUTE, lockMs: 15 * MINUTE, resetOnSuccess: false };
 
 interface GuardKey {
   name: string;
   policy: GuardPolicy;
 }
 
-/** The keys a login attempt counts against: the username always, the client IP when the edge tells it. */
-export function guardKeys(username: string, clientIp: string | undefined): GuardKey[] {
-  const keys = [{ name: `user:${username.trim().toLowerCase()}`, policy: USERNAME_POLICY }];
-  if (clientIp) keys.push({ name: `ip:${clientIp}`, policy: CLIENT_POLICY });
-  return keys;
+/** An admitted login attempt: settle it with `finishLogin` once the password has been checked. */
+export interface LoginAttempt {
+  env: Env;
+  admitted: Array<{ key: GuardKey; attempt: string }>;
+}
+
+/** The keys a login attempt counts against; without a client IP (local runs) every client shares one. */
+export function guardKeys(username: string, clientIp: string | undefined) {
+  const user = username.trim().toLowerCase();
+  return {
+    pair: { name: `user:${user}|ip:${clientIp ?? "unknown"}`, policy: CLIENT_ACCOUNT_POLICY },
+    wide: [{ name: `user:${user}`, policy: ACCOUNT_POLICY }, ...(clientIp ? [{ name: `ip:${clientIp}`, policy: CLIENT_POLICY }] : [])],
+  };
 }
 
 const guard = (env: Env, key: GuardKey) => env.LOGIN_GUARD.getByName(key.name);
@@ -29,16 +53,25 @@ const tooMany = (retryAfter: number) =>
     { "Retry-After": String(retryAfter) },
   );
 
-export async function assertNotThrottled(env: Env, keys: GuardKey[]): Promise<void> {
-  const statuses = await Promise.all(keys.map((k) => guard(env, k).status()));
-  const blocked = statuses.filter((s) => s.blocked);
-  if (blocked.length) throw tooMany(Math.max(...blocked.map((s) => s.retryAfterSeconds)));
+/** Admits one attempt on every key, or throws 429 having cancelled what it was admitted to. */
+export async function beginLogin(env: Env, username: string, clientIp: string | undefined): Promise<LoginAttempt> {
+  const { pair, wide } = guardKeys(username, clientIp);
+  const first = await guard(env, pair).begin(pair.policy);
+  if (!first.allowed) throw tooMany(first.retryAfterSeconds);
+  const rest = await Promise.all(wide.map(async (key) => ({ key, admission: await guard(env, key).begin(key.policy) })));
+  const login: LoginAttempt = { env, admitted: [{ key: pair, attempt: first.attempt }] };
+  const refused: number[] = [];
+  for (const { key, admission } of rest) {
+    if (admission.allowed) login.admitted.push({ key, attempt: admission.attempt });
+    else refused.push(admission.retryAfterSeconds);
+  }
+  if (refused.length) {
+    await finishLogin(login, "cancelled");
+    throw tooMany(Math.max(...refused));
+  }
+  return login;
 }
 
-export async function recordFailedLogin(env: Env, keys: GuardKey[]): Promise<void> {
-  await Promise.all(keys.map((k) => guard(env, k).recordFailure(k.policy)));
-}
-
-export async function recordSuccessfulLogin(env: Env, keys: GuardKey[]): Promise<void> {
-  await guard(env, keys[0]).reset();
+export async function finishLogin(login: LoginAttempt, outcome: AttemptOutcome): Promise<void> {
+  await Promise.all(login.admitted.map(({ key, attempt }) => guard(login.env, key).finish(key.policy, attempt, outcome)));
 }

@@ -8,6 +8,7 @@ import type { Context } from "hono";
 import type { Database } from "../../db/client";
 import type { AppEnv } from "../../env";
 import { errorMessage, fieldError } from "../../lib/errors";
+import { logError } from "../../lib/log";
 import { availableStock, availableStocks } from "../../inventory/inventory.client";
 import { loadProductRows, type ProductListRow } from "../catalog/products.view";
 import { MAX_LINE_QUANTITY, PRODUCT_NOT_FOUND } from "./cart.schemas";
@@ -83,6 +84,6 @@ export async function mergeGuestCart(c: Context<AppEnv>, userId: number): Promis
     await mergeIntoUserCart(db, userId, lines);
     await deleteGuestCart(c, guest.id);
   } catch (err) {
-    console.error(JSON.stringify({ level: "error", msg: "guest cart merge failed", requestId: c.get("requestId"), userId, error: String(err) }));
+    logError("guest cart merge failed", err, { requestId: c.get("requestId"), userId });
   }
 }

@@ -1,24 +1,27 @@
 /**
- * Anonymous carts in KV, keyed by an opaque id of 128 random bits that the client holds in the `cart_id` cookie
- * (browsers) or the `X-Cart-Id` header (API clients). The server never adopts an id it did not mint: an id that
- * is malformed or has no KV entry means a new, empty cart, and the next write mints a fresh id. So a client
- * cannot choose its cart key, and a planted id cannot later point into someone else's cart.
- * Nothing is written until the first change; every write refreshes the 30-day TTL. KV is last-write-wins
- * (and allows about one write per second per key), which is fine for one shopper's cart.
+ * Anonymous carts in KV, keyed by an opaque id that the client holds in the `cart_id` cookie (browsers) or the
+ * `X-Cart-Id` header (API clients). An id is 128 random bits followed by a 128-bit HMAC of them, so the server
+ * recognises the ids it minted without reading KV, and never adopts one a client made up (a planted id cannot
+ * point into a cart of our choosing). A minted id whose entry KV does not return yet (written in another
+ * location: KV is eventually consistent, up to 60 s) keeps being used: the next write goes to that same id rather
+ * than to a new cart whose cookie would orphan the real one.
+ * Nothing is written until the first change; every write refreshes the 30-day TTL. KV is last-write-wins and
+ * allows one write per second per key: a faster write is retried once the window has passed (lib/kv.ts).
  */
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { AppEnv } from "../../env";
-import { randomHex } from "../../lib/crypto";
+import { hmacSha256Hex, randomHex, timingSafeEqual } from "../../lib/crypto";
 import { errorMessage } from "../../lib/errors";
+import { writeKvKey } from "../../lib/kv";
 import { nowIso } from "../../lib/time";
 import { loadProductRows } from "../catalog/products.view";
 import type { CartLineView, CartStore, CartView } from "./cart.store";
 
 export const CART_COOKIE = "cart_id";
 export const CART_HEADER = "X-Cart-Id";
-const CART_ID = /^[0-9a-f]{32}$/;
+const CART_ID = /^([0-9a-f]{32})([0-9a-f]{32})$/;
 const TTL_SECONDS = 30 * 24 * 60 * 60;
 /** Bounds the KV value and the work of a merge for a cart nobody has to authenticate to fill. */
 export const MAX_GUEST_LINES = 100;
@@ -38,11 +41,36 @@ export interface StoredGuestCart {
   cart: GuestCart;
 }
 
-/** The caller's saved anonymous cart: the first well-formed id (header, then cookie) that has a KV entry. */
+const BUSY = "This cart is being changed too quickly. Try again in a second.";
+const encoder = new TextEncoder();
+
+/** The MAC half of a cart id: HMAC-SHA256 of the random half, truncated to 128 bits. */
+const cartIdMac = async (env: Env, random: string) => (await hmacSha256Hex(env.JWT_SECRET, `cart-id:${random}`)).slice(0, 32);
+
+async function mintCartId(env: Env): Promise<string> {
+  const random = randomHex(16);
+  return random + (await cartIdMac(env, random));
+}
+
+/** True for ids this server minted; checked in constant time, without a KV read. */
+async function isMintedCartId(env: Env, id: string | undefined): Promise<boolean> {
+  const match = id ? CART_ID.exec(id) : null;
+  if (!match) return false;
+  return timingSafeEqual(encoder.encode(await cartIdMac(env, match[1])), encoder.encode(match[2]));
+}
+
+/** The minted cart ids the caller sent (header first, then cookie). */
+async function callerCartIds(c: Context<AppEnv>): Promise<string[]> {
+  const ids: string[] = [];
+  for (const id of new Set([c.req.header(CART_HEADER), getCookie(c, CART_COOKIE)])) {
+    if (id && (await isMintedCartId(c.env, id))) ids.push(id);
+  }
+  return ids;
+}
+
+/** The caller's saved anonymous cart: the first minted id (header, then cookie) that KV returns an entry for. */
 export async function findGuestCart(c: Context<AppEnv>): Promise<StoredGuestCart | null> {
-  const candidates = new Set([c.req.header(CART_HEADER), getCookie(c, CART_COOKIE)]);
-  for (const id of candidates) {
-    if (!id || !CART_ID.test(id)) continue;
+  for (const id of await callerCartIds(c)) {
     const parsed = GuestCartSchema.safeParse(await c.env.CARTS.get(id, "json"));
     if (parsed.success) return { id, cart: parsed.data };
   }
@@ -51,23 +79,26 @@ export async function findGuestCart(c: Context<AppEnv>): Promise<StoredGuestCart
 
 /** Forgets an anonymous cart once it has been merged into a user's cart. */
 export async function deleteGuestCart(c: Context<AppEnv>, id: string): Promise<void> {
-  await c.env.CARTS.delete(id);
+  await writeKvKey(() => c.env.CARTS.delete(id), BUSY);
   deleteCookie(c, CART_COOKIE, { path: "/", secure: true });
 }
 
 export async function guestCartStore(c: Context<AppEnv>): Promise<CartStore> {
   const found = await findGuestCart(c);
-  let id = found?.id ?? null;
+  // A minted id with no entry visible here may hold a cart written elsewhere: keep writing to it.
+  let id = found?.id ?? (await callerCartIds(c))[0] ?? null;
+  let saved = !!found;
   const now = nowIso();
   const cart: GuestCart = found?.cart ?? { items: [], next_item_id: 1, created_at: now, updated_at: now };
-  if (id) c.header(CART_HEADER, id);
+  if (found) c.header(CART_HEADER, found.id);
 
   const save = async () => {
-    id ??= randomHex(16);
+    const key = (id ??= await mintCartId(c.env));
     cart.updated_at = nowIso();
-    await c.env.CARTS.put(id, JSON.stringify(cart), { expirationTtl: TTL_SECONDS });
-    setCookie(c, CART_COOKIE, id, { httpOnly: true, secure: true, sameSite: "Lax", path: "/", maxAge: TTL_SECONDS });
-    c.header(CART_HEADER, id);
+    await writeKvKey(() => c.env.CARTS.put(key, JSON.stringify(cart), { expirationTtl: TTL_SECONDS }), BUSY);
+    saved = true;
+    setCookie(c, CART_COOKIE, key, { httpOnly: true, secure: true, sameSite: "Lax", path: "/", maxAge: TTL_SECONDS });
+    c.header(CART_HEADER, key);
   };
   const line = (itemId: number) => cart.items.find((item) => item.id === itemId);
 
@@ -79,7 +110,7 @@ export async function guestCartStore(c: Context<AppEnv>): Promise<CartStore> {
         const product = products.get(item.product_id);
         return product ? [{ id: item.id, quantity: item.quantity, addedAt: item.added_at, product }] : [];
       });
-      return { id, lines, createdAt: cart.created_at, updatedAt: cart.updated_at };
+      return { id: saved ? id : null, lines, createdAt: cart.created_at, updatedAt: cart.updated_at };
     },
     async quantityOf(productId) {
       return cart.items.find((item) => item.product_id === productId)?.quantity ?? 0;
@@ -116,7 +147,7 @@ export async function guestCartStore(c: Context<AppEnv>): Promise<CartStore> {
     },
     async clear() {
       // Nothing to clear in a cart that was never saved, and no reason to start one.
-      if (!id) return;
+      if (!saved) return;
       cart.items = [];
       await save();
     },

@@ -21,12 +21,16 @@ export function slugify(value: string, fallback: string): string {
 /**
  * SQL expression for the first free slug: `base` if unused, else `base-N` with N one above the largest numeric
  * suffix in use. It is evaluated inside the INSERT itself, and D1 runs one statement at a time, so two concurrent
- * creates of the same name cannot both pick the same slug. The range condition keeps the lookup on the slug index.
+ * creates of the same name cannot both pick the same slug. The range condition keeps the lookup on the slug index
+ * and selects exactly the slugs that start with `base-`; the suffix test is a constant GLOB, because D1 refuses
+ * LIKE/GLOB patterns over 50 bytes and `base` alone may be 200 (a pattern built from it answered 500).
  */
 export function uniqueSlugSql(table: typeof categories | typeof products, base: string): SQL {
+  const suffixStart = base.length + 2;
   return sql`(SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM ${table} WHERE ${table.slug} = ${base}) THEN ${base}
     ELSE ${base} || '-' || (
-      SELECT coalesce(max(CAST(substr(${table.slug}, ${base.length + 2}) AS INTEGER)), 1) + 1 FROM ${table}
-      WHERE ${table.slug} >= ${`${base}-`} AND ${table.slug} < ${`${base}.`} AND ${table.slug} GLOB ${`${base}-[0-9]*`}
+      SELECT coalesce(max(CAST(substr(${table.slug}, ${suffixStart}) AS INTEGER)), 1) + 1 FROM ${table}
+      WHERE ${table.slug} >= ${`${base}-`} AND ${table.slug} < ${`${base}.`}
+        AND length(${table.slug}) >= ${suffixStart} AND substr(${table.slug}, ${suffixStart}) NOT GLOB '*[^0-9]*'
     ) END)`;
 }

@@ -21,6 +21,7 @@ import { randomHex } from "../../lib/crypto";
 import { ApiError, errorMessage, fieldError, isNotNullViolation, isUniqueViolation } from "../../lib/errors";
 import { DEFAULT_HOLD_TTL_MS } from "../../inventory/inventory.do";
 import { inventoryOf } from "../../inventory/inventory.client";
+import { logError } from "../../lib/log";
 import { formatAddress, getAddress } from "../auth/addresses.service";
 import { cancelAndRestock } from "./orders.service";
 
@@ -192,7 +193,7 @@ export async function createOrder(env: Env, db: Database, user: AuthUser, input:
     throw errorMessage(503, "Stock reservation expired, please retry");
   }
   // A commit whose answer was lost is not a failed order: the order exists, so the object's alarm commits the hold.
-  for (const c of commits) if (c.status === "rejected") logError("commit failed", holdKey, c.reason);
+  for (const c of commits) if (c.status === "rejected") logError("commit failed", c.reason, { holdKey });
   return orderId;
 }
 
@@ -245,7 +246,7 @@ async function recordOrder(
     } catch (err) {
       if (err instanceof SimulatedCrash) throw err;
       if (isUniqueViolation(err, "order_number") && attempt < ORDER_NUMBER_ATTEMPTS) continue;
-      logError("order batch failed", holdKey, err);
+      logError("order batch failed", err, { holdKey });
       // A D1 write can commit even though its caller saw an error: release only when the order is known to be absent.
       // If even that cannot be told, the holds stay and the objects' alarms settle them by asking D1 later.
       const existing = await findOrderId(db, holdKey).catch(() => undefined);
@@ -260,10 +261,6 @@ async function recordOrder(
 async function findOrderId(db: Database, holdKey: string): Promise<number | null> {
   const [row] = await db.select({ id: orders.id }).from(orders).where(sql`${orders.holdKey} = ${holdKey}`);
   return row?.id ?? null;
-}
-
-function logError(msg: string, holdKey: string, err: unknown) {
-  console.error(JSON.stringify({ level: "error", msg, holdKey, error: err instanceof Error ? err.message : String(err) }));
 }
 
 function chunk<T>(items: T[], size: number): T[][] {

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { bearerSecurity, errors, gatewayResponses, IdParam, json, jsonBody } from "../../lib/openapi";
+import { bearerSecurity, errorResponses, errors, gatewayResponses, IdParam, json, jsonBody } from "../../lib/openapi";
 import { paginated, paginationQuery } from "../../lib/pagination";
 import { requireAdmin, requireUser } from "../../middleware/auth";
 import { IdempotencyHeaders } from "../../lib/idempotency";
@@ -19,6 +19,7 @@ export const createOrderRoute = createRoute({
   responses: {
     201: json(OrderSchema, "The new order; the cart is now empty"),
     ...errors(400, 401, 409, 422, 503),
+    409: { ...errorResponses[409], description: "This cart's checkout (or a request with the same Idempotency-Key) is still running" },
   },
 });
 

@@ -62,5 +62,5 @@ export const webhookRoute = createRoute({
       },
     },
   },
-  responses: { 200: json(WebhookAck, "Applied, or ignored (duplicate or unhandled event)"), ...errors(400), ...gatewayResponses },
+  responses: { 200: json(WebhookAck, "Applied, or ignored (duplicate or unhandled event)"), ...gatewayResponses, ...errors(400) },
 });

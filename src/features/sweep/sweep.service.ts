@@ -12,6 +12,7 @@ import { asc, eq, gt } from "drizzle-orm";
 import { db as drizzle, type Database } from "../../db/client";
 import { products, sweepCursors } from "../../db/schema";
 import { inventoryOf } from "../../inventory/inventory.client";
+import { logError } from "../../lib/log";
 import { expireUnpaidOrders, finishCancellations } from "../orders/orders.service";
 
 /** Orders, products and rows handled per step and run: well under the 1,000 subrequests a run may make. */
@@ -53,7 +54,7 @@ export async function runSweep(env: Env, now = Date.now()): Promise<SweepReport>
       await run();
     } catch (err) {
       report.failedSteps.push(name);
-      console.error(JSON.stringify({ level: "error", msg: "sweep step failed", step: name, error: err instanceof Error ? err.message : String(err) }));
+      logError("sweep step failed", err, { step: name });
     }
   };
 
