@@ -1,11 +1,12 @@
 import type { Handler } from "../../lib/openapi";
 import { currentUser } from "../../middleware/auth";
-import { mergeGuestCart } from "../carts/cart.service";
+import { prepareGuestCartMerge } from "../carts/cart.service";
 import * as addressService from "./addresses.service";
 import type * as routes from "./auth.routes";
 import {
   changePassword,
-  checkCredentials,
+  checkPassword,
+  findAccount,
   getUser,
   logout,
   registerUser,
@@ -18,31 +19,44 @@ import { beginLogin, finishLogin } from "./login-throttle";
 
 export const register: Handler<typeof routes.registerRoute> = async (c) => {
   const db = c.get("db");
-  const user = await registerUser(db, c.req.valid("json"));
-  const { access, refresh } = await startSession(db, c.env.JWT_SECRET, user.id);
-  await mergeGuestCart(c, user.id);
-  return c.json({ user: toUserOut(user), tokens: { refresh, access }, message: "User registered successfully" }, 201);
+  const [user, merge] = await Promise.all([registerUser(db, c.req.valid("json")), prepareGuestCartMerge(c)]);
+  const session = await startSession(db, c.env.JWT_SECRET, user.id, merge?.statements(db, user.id));
+  if (session.merged) await merge?.finish();
+  return c.json({ user: toUserOut(user), tokens: { refresh: session.refresh, access: session.access }, message: "User registered successfully" }, 201);
 };
 
+/**
+ * Four round trips in sequence: the throttle's admission, the account row and the guest cart to merge are read at
+ * once (each at most two deep); then the password is checked (CPU only); then the throttle's outcome and one D1 batch
+ * (the session and the merged cart lines) at once; then the merged anonymous cart is deleted.
+ */
 export const login: Handler<typeof routes.loginRoute> = async (c) => {
   const db = c.get("db");
   const { username, password } = c.req.valid("json");
-  const attempt = await beginLogin(c.env, username, c.req.header("CF-Connecting-IP"));
-  let user: Awaited<ReturnType<typeof checkCredentials>>;
-  try {
-    user = await checkCredentials(db, username, password);
-  } catch (err) {
+  const [admission, account, merge] = await Promise.allSettled([
+    beginLogin(c.env, username, c.req.header("CF-Connecting-IP")),
+    findAccount(db, username),
+    prepareGuestCartMerge(c),
+  ]);
+  if (admission.status === "rejected") throw admission.reason;
+  const attempt = admission.value;
+  if (account.status === "rejected") {
     // Not a wrong password: the check itself failed (D1 down), so it counts as nothing.
     await finishLogin(attempt, "cancelled");
-    throw err;
+    throw account.reason;
   }
-  await finishLogin(attempt, user ? "success" : "failure");
+  const user = await checkPassword(account.value, password);
   if (!user) {
+    await finishLogin(attempt, "failure");
     return c.json({ detail: "No active account found with the given credentials" }, 401, { "WWW-Authenticate": 'Bearer realm="api"' });
   }
-  const { access, refresh } = await startSession(db, c.env.JWT_SECRET, user.id);
-  await mergeGuestCart(c, user.id);
-  return c.json({ refresh, access }, 200);
+  const guestCart = merge.status === "fulfilled" ? merge.value : null;
+  const [, session] = await Promise.all([
+    finishLogin(attempt, "success"),
+    startSession(db, c.env.JWT_SECRET, user.id, guestCart?.statements(db, user.id)),
+  ]);
+  if (session.merged) await guestCart?.finish();
+  return c.json({ refresh: session.refresh, access: session.access }, 200);
 };
 
 export const refresh: Handler<typeof routes.refreshRoute> = async (c) => {

@@ -7,12 +7,14 @@
  * - a revoked session's access tokens stop working on the next request, not after an hour.
  */
 import { and, eq, isNull, ne, or, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import type { Database } from "../../db/client";
 import { sessions, users, type User } from "../../db/schema";
 import type { AuthUser } from "../../env";
 import { ApiError, fieldError, isUniqueViolation } from "../../lib/errors";
 import { randomHex } from "../../lib/crypto";
 import { assertNoFieldErrors, type FieldErrors } from "../../lib/openapi";
+import { logError } from "../../lib/log";
 import { nowIso } from "../../lib/time";
 import { DUMMY_HASH, hashPassword, passwordProblems, verifyPassword } from "./password";
 import { issueTokens, verifyToken, type TokenClaims } from "./tokens";
@@ -51,12 +53,25 @@ export async function loadSessionUser(d1: D1Database, claims: TokenClaims): Prom
   return row && { id: row.id, username: row.username, email: row.email, isStaff: row.is_staff === 1, sessionId: claims.sid };
 }
 
-/** Starts a session and returns its first token pair. */
-export async function startSession(db: Database, secret: string, userId: number) {
+/**
+ * Starts a session and returns its first token pair. `alongside` (a guest cart merge) is written in the same D1
+ * batch, so signing in costs one write round trip; if that batch fails, the session alone is written and `merged` is
+ * false (the sign-in matters more than the merge).
+ */
+export async function startSession(db: Database, secret: string, userId: number, alongside: BatchItem<"sqlite">[] = []) {
   const sessionId = randomHex(16);
   const tokens = await issueTokens(secret, userId, sessionId);
-  await db.insert(sessions).values({ id: sessionId, userId, refreshJti: tokens.refreshJti, expiresAt: tokens.refreshExpiresAt });
-  return { sessionId, access: tokens.access, refresh: tokens.refresh };
+  const insert = db.insert(sessions).values({ id: sessionId, userId, refreshJti: tokens.refreshJti, expiresAt: tokens.refreshExpiresAt });
+  let merged = alongside.length > 0;
+  try {
+    await db.batch([insert, ...alongside]);
+  } catch (err) {
+    if (!merged) throw err;
+    logError("guest cart merge failed", err, { userId });
+    merged = false;
+    await insert;
+  }
+  return { sessionId, access: tokens.access, refresh: tokens.refresh, merged };
 }
 
 /** Translates a unique-index violation on users into the field error clients expect. */
@@ -137,12 +152,18 @@ export async function registerUser(db: Database, input: RegisterInput): Promise<
 }
 
 /** The user for a username and password, or null. Unknown users cost the same hashing time as wrong passwords. */
-export async function checkCredentials(db: Database, username: string, password: string): Promise<User | null> {
+/** The account a login names (case-insensitive username), or undefined. Read before the password is checked. */
+export async function findAccount(db: Database, username: string): Promise<User | undefined> {
   const [user] = await db
     .select()
     .from(users)
     .where(sql`lower(${users.username}) = lower(${username})`)
     .limit(1);
+  return user;
+}
+
+/** The account if the password is its own and it is active; an unknown account costs the same hashing time. */
+export async function checkPassword(user: User | undefined, password: string): Promise<User | null> {
   const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
   return ok && user?.isActive ? user : null;
 }

@@ -4,6 +4,7 @@
  * never a cached value). Prices are never stored; every view reads them from the catalogue.
  * Also the merge of an anonymous cart into a user's cart on register and login.
  */
+import type { BatchItem } from "drizzle-orm/batch";
 import type { Context } from "hono";
 import type { Database } from "../../db/client";
 import type { AppEnv } from "../../env";
@@ -14,7 +15,7 @@ import { loadProductRows, type ProductListRow } from "../catalog/products.view";
 import { MAX_LINE_QUANTITY, PRODUCT_NOT_FOUND } from "./cart.schemas";
 import type { CartStore } from "./cart.store";
 import { deleteGuestCart, findGuestCart } from "./guest-cart.store";
-import { mergeIntoUserCart } from "./user-cart.store";
+import { mergeStatements } from "./user-cart.store";
 
 export { getUserCartId } from "./user-cart.store";
 
@@ -57,33 +58,38 @@ export async function removeCartItem(cart: CartStore, itemId: number): Promise<v
 /** Another cart's item gets the same 404 as a missing one, so its existence is not revealed. */
 const cartItemNotFound = () => errorMessage(404, "Cart item not found");
 
+/** An anonymous cart read for merging on register or login, before the session is written. */
+export interface GuestCartMerge {
+  /** The statements that add its lines to the user's cart: they go in the same D1 batch as the new session. */
+  statements(db: Database, userId: number): BatchItem<"sqlite">[];
+  /** Deletes the anonymous cart once its lines are in the user's cart, so a retried login adds nothing twice. */
+  finish(): Promise<void>;
+}
+
 /**
- * Merges the caller's anonymous cart (cookie or X-Cart-Id) into the user's cart, then deletes it. Each line adds
- * to the user's line, capped by the stock available now and by 999; inactive or deleted products and lines with
- * nothing left under the cap are skipped. A retried login finds no anonymous cart and adds nothing twice.
- * Best effort: the login or registration has already succeeded, so a failure is logged and the anonymous cart
- * stays in KV for the next login rather than failing the response.
+ * Reads the caller's anonymous cart (cookie or X-Cart-Id) with its products and their stock, in two waves (KV, then
+ * D1 and the inventory objects at once), so it can run while the login is being checked. Each line will add to the
+ * user's line, capped by the stock available now and by 999; inactive or deleted products and lines with nothing
+ * left under the cap are skipped. Best effort: a failure is logged and the login goes on without a merge (the
+ * anonymous cart stays in KV for the next login). Null when there is nothing to merge.
  */
-export async function mergeGuestCart(c: Context<AppEnv>, userId: number): Promise<void> {
-  const guest = await findGuestCart(c);
-  if (!guest) return;
+export async function prepareGuestCartMerge(c: Context<AppEnv>): Promise<GuestCartMerge | null> {
   try {
-    const db = c.get("db");
+    const guest = await findGuestCart(c);
+    if (!guest) return null;
     const productIds = guest.cart.items.map((item) => item.product_id);
-    const products = await loadProductRows(db, productIds);
-    const activeIds = productIds.filter((id) => products.get(id)?.isActive);
-    const stocks = await availableStocks(c.env, activeIds);
+    const [products, stocks] = await Promise.all([loadProductRows(c.get("db"), productIds), availableStocks(c.env, productIds)]);
     const lines = guest.cart.items
-      .filter((item) => stocks.has(item.product_id))
-      .map((item) => ({
-        productId: item.product_id,
-        quantity: item.quantity,
-        cap: Math.min(stocks.get(item.product_id)!, MAX_LINE_QUANTITY),
-      }))
+      .filter((item) => products.get(item.product_id)?.isActive)
+      .map((item) => ({ productId: item.product_id, quantity: item.quantity, cap: Math.min(stocks.get(item.product_id) ?? 0, MAX_LINE_QUANTITY) }))
       .filter((line) => line.cap > 0);
-    await mergeIntoUserCart(db, userId, lines);
-    await deleteGuestCart(c, guest.id);
+    return {
+      statements: (db, userId) => mergeStatements(db, userId, lines),
+      // Logged, never thrown: the user is signed in; a cart left in KV is merged again (capped) at the next login.
+      finish: () => deleteGuestCart(c, guest.id).catch((err) => logError("guest cart delete failed", err, { requestId: c.get("requestId") })),
+    };
   } catch (err) {
-    logError("guest cart merge failed", err, { requestId: c.get("requestId"), userId });
+    logError("guest cart merge failed", err, { requestId: c.get("requestId") });
+    return null;
   }
 }

@@ -28,11 +28,12 @@ export interface MergeLine {
 }
 
 /**
- * Adds lines to the user's cart in one atomic batch. Each line becomes min(existing + quantity, cap), computed
- * in SQL against the row as it is at write time; a line already above the cap is left alone, never reduced.
+ * The statements that add lines to the user's cart, for one atomic batch (alone, or with a login's session insert).
+ * Each line becomes min(existing + quantity, cap), computed in SQL against the row as it is at write time; a line
+ * already above the cap is left alone, never reduced.
  */
-export async function mergeIntoUserCart(db: Database, userId: number, lines: readonly MergeLine[]): Promise<void> {
-  if (lines.length === 0) return;
+export function mergeStatements(db: Database, userId: number, lines: readonly MergeLine[]): BatchItem<"sqlite">[] {
+  if (lines.length === 0) return [];
   const upserts = lines.map((line) =>
     db
       .insert(cartItems)
@@ -42,7 +43,7 @@ export async function mergeIntoUserCart(db: Database, userId: number, lines: rea
         set: { quantity: sql`max(${cartItems.quantity}, min(${cartItems.quantity} + excluded.quantity, ${line.cap}))` },
       }),
   );
-  await db.batch([ensureCart(db, userId), ...upserts, touch(db, userId)]);
+  return [ensureCart(db, userId), ...upserts, touch(db, userId)];
 }
 
 export function userCartStore(db: Database, userId: number): CartStore {
