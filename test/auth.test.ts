@@ -2,7 +2,7 @@ import jwt from "@tsndr/cloudflare-worker-jwt";
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { PBKDF2_ITERATIONS } from "../src/features/auth/password";
-import { api, login, PASSWORD, registerUser, schemaProperties, unique } from "./helpers";
+import { api, createAdmin, login, PASSWORD, registerUser, schemaProperties, unique } from "./helpers";
 
 describe("register", () => {
   it("creates an account and returns the user, tokens and a message", async () => {
@@ -232,6 +232,27 @@ describe("profile", () => {
 
 describe("tokens", () => {
   const bad = { detail: "Given token not valid for any token type", code: "token_not_valid" };
+
+  it("serves a read that started beside the session check only if the session and the staff flag hold", async () => {
+    const admin = await createAdmin();
+    const user = await registerUser();
+    expect((await api("GET", "/api/orders/", { token: admin.access })).status).toBe(200);
+    expect(jwt.decode(admin.access).payload).toMatchObject({ stf: true });
+    // demoted after the token was issued: the admin-scoped read already ran, but its answer is withheld
+    await env.DB.prepare("UPDATE users SET is_staff = 0 WHERE id = ?").bind(admin.id).run();
+    for (const path of ["/api/orders/", "/api/products/analytics/", "/api/auth/profile/"]) {
+      expect(await api("GET", path, { token: admin.access }), path).toMatchObject({ status: 401, body: bad });
+    }
+    // a refreshed token carries the flag as it is now
+    const refreshed = await api("POST", "/api/auth/token/refresh/", { body: { refresh: admin.refresh } });
+    expect(jwt.decode(refreshed.body.access).payload).toMatchObject({ stf: false });
+    expect((await api("GET", "/api/products/analytics/", { token: refreshed.body.access })).status).toBe(403);
+    // a revoked session: its reads get nothing
+    await api("POST", "/api/auth/logout/", { token: user.access, body: { refresh: user.refresh } });
+    for (const path of ["/api/orders/", "/api/cart/", "/api/auth/profile/", "/api/auth/addresses/"]) {
+      expect(await api("GET", path, { token: user.access }), path).toMatchObject({ status: 401, body: bad });
+    }
+  });
 
   it("refuses garbage, tampered, foreign-key, alg:none, expired and refresh tokens with 401, on public routes too", async () => {
     const user = await registerUser();

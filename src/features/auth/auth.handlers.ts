@@ -20,7 +20,7 @@ import { beginLogin, finishLogin } from "./login-throttle";
 export const register: Handler<typeof routes.registerRoute> = async (c) => {
   const db = c.get("db");
   const [user, merge] = await Promise.all([registerUser(db, c.req.valid("json")), prepareGuestCartMerge(c)]);
-  const session = await startSession(db, c.env.JWT_SECRET, user.id, merge?.statements(db, user.id));
+  const session = await startSession(db, c.env.JWT_SECRET, user, merge?.statements(db, user.id));
   if (session.merged) await merge?.finish();
   return c.json({ user: toUserOut(user), tokens: { refresh: session.refresh, access: session.access }, message: "User registered successfully" }, 201);
 };
@@ -53,7 +53,7 @@ export const login: Handler<typeof routes.loginRoute> = async (c) => {
   const guestCart = merge.status === "fulfilled" ? merge.value : null;
   const [, session] = await Promise.all([
     finishLogin(attempt, "success"),
-    startSession(db, c.env.JWT_SECRET, user.id, guestCart?.statements(db, user.id)),
+    startSession(db, c.env.JWT_SECRET, user, guestCart?.statements(db, user.id)),
   ]);
   if (session.merged) await guestCart?.finish();
   return c.json({ refresh: session.refresh, access: session.access }, 200);

@@ -17,7 +17,7 @@ import { assertNoFieldErrors, type FieldErrors } from "../../lib/openapi";
 import { logError } from "../../lib/log";
 import { nowIso } from "../../lib/time";
 import { DUMMY_HASH, hashPassword, passwordProblems, verifyPassword } from "./password";
-import { issueTokens, verifyToken, type TokenClaims } from "./tokens";
+import { issueTokens, newRefreshId, verifyToken, type TokenClaims } from "./tokens";
 
 export type UserOut = {
   id: number;
@@ -58,9 +58,10 @@ export async function loadSessionUser(d1: D1Database, claims: TokenClaims): Prom
  * batch, so signing in costs one write round trip; if that batch fails, the session alone is written and `merged` is
  * false (the sign-in matters more than the merge).
  */
-export async function startSession(db: Database, secret: string, userId: number, alongside: BatchItem<"sqlite">[] = []) {
+export async function startSession(db: Database, secret: string, user: Pick<User, "id" | "isStaff">, alongside: BatchItem<"sqlite">[] = []) {
   const sessionId = randomHex(16);
-  const tokens = await issueTokens(secret, userId, sessionId);
+  const userId = user.id;
+  const tokens = await issueTokens(secret, { userId, sessionId, isStaff: user.isStaff });
   const insert = db.insert(sessions).values({ id: sessionId, userId, refreshJti: tokens.refreshJti, expiresAt: tokens.refreshExpiresAt });
   let merged = alongside.length > 0;
   try {
@@ -172,7 +173,7 @@ export async function checkPassword(user: User | undefined, password: string): P
 export async function rotateRefreshToken(db: Database, secret: string, refresh: string) {
   const claims = await verifyToken(secret, refresh, "refresh");
   if (!claims) throw tokenError("Token is invalid");
-  const next = await issueTokens(secret, claims.user_id, claims.sid);
+  const next = newRefreshId();
   const rotated = await db
     .update(sessions)
     .set({ refreshJti: next.refreshJti, expiresAt: next.refreshExpiresAt })
@@ -185,13 +186,15 @@ export async function rotateRefreshToken(db: Database, secret: string, refresh: 
         sql`exists (select 1 from ${users} where ${users.id} = ${claims.user_id} and ${users.isActive} = 1)`,
       ),
     )
-    .returning({ id: sessions.id });
+    // the staff flag as it is now, for the new access token's `stf` claim
+    .returning({ id: sessions.id, isStaff: sql<number>`(select ${users.isStaff} from ${users} where ${users.id} = ${claims.user_id})` });
   if (rotated.length === 0) {
     // A spent refresh token came back: whoever holds it may have stolen it, so the whole session ends.
     await revokeSessions(db, claims.user_id, { only: claims.sid });
     throw tokenError("Token is blacklisted");
   }
-  return { access: next.access, refresh: next.refresh };
+  const tokens = await issueTokens(secret, { userId: claims.user_id, sessionId: claims.sid, isStaff: rotated[0].isStaff === 1 }, next);
+  return { access: tokens.access, refresh: tokens.refresh };
 }
 
 /** Revokes the user's sessions: all of them, only one, or all but one. */

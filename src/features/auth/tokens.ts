@@ -1,6 +1,7 @@
 /**
  * JWTs (HS256, algorithm pinned on verify). Access tokens live 1 hour, refresh tokens 7 days. Every token carries
- * `token_type`, a `jti`, the `user_id` and the session id `sid`; revoking the session revokes both at once.
+ * `token_type`, a `jti`, the `user_id` and the session id `sid`; revoking the session revokes both at once. Access
+ * tokens also carry `stf`, the staff flag when issued, so a read can start before the session check confirms it.
  */
 import jwt from "@tsndr/cloudflare-worker-jwt";
 import { randomHex } from "../../lib/crypto";
@@ -18,6 +19,8 @@ export interface TokenClaims {
   jti: string;
   iat: number;
   exp: number;
+  /** Access tokens: whether the user was staff when the token was issued (the session check confirms it). */
+  stf?: boolean;
 }
 
 export interface TokenPair {
@@ -27,18 +30,27 @@ export interface TokenPair {
   refreshExpiresAt: number;
 }
 
-async function signToken(secret: string, type: TokenType, userId: number, sessionId: string, ttl: number) {
-  const iat = nowSeconds();
-  const claims: TokenClaims = { token_type: type, user_id: userId, sid: sessionId, jti: randomHex(16), iat, exp: iat + ttl };
+async function signToken(secret: string, claims: TokenClaims) {
   return { token: await jwt.sign(claims, secret, { algorithm: "HS256" }), claims };
 }
 
-export async function issueTokens(secret: string, userId: number, sessionId: string): Promise<TokenPair> {
+/** The refresh token's jti and expiry, known before signing so the session row can store them first. */
+export const newRefreshId = () => ({ refreshJti: randomHex(16), refreshExpiresAt: nowSeconds() + REFRESH_TTL_SECONDS });
+
+export interface TokenSubject {
+  userId: number;
+  sessionId: string;
+  isStaff: boolean;
+}
+
+export async function issueTokens(secret: string, who: TokenSubject, refreshId = newRefreshId()): Promise<TokenPair> {
+  const iat = nowSeconds();
+  const base = { user_id: who.userId, sid: who.sessionId, iat };
   const [access, refresh] = await Promise.all([
-    signToken(secret, "access", userId, sessionId, ACCESS_TTL_SECONDS),
-    signToken(secret, "refresh", userId, sessionId, REFRESH_TTL_SECONDS),
+    signToken(secret, { ...base, token_type: "access", jti: randomHex(16), exp: iat + ACCESS_TTL_SECONDS, stf: who.isStaff }),
+    signToken(secret, { ...base, token_type: "refresh", jti: refreshId.refreshJti, exp: refreshId.refreshExpiresAt }),
   ]);
-  return { access: access.token, refresh: refresh.token, refreshJti: refresh.claims.jti, refreshExpiresAt: refresh.claims.exp };
+  return { access: access.token, refresh: refresh.token, ...refreshId };
 }
 
 /**
@@ -56,5 +68,6 @@ export async function verifyToken(secret: string, token: string, type: TokenType
   if (typeof payload.exp !== "number" || payload.exp <= nowSeconds()) return null;
   if (typeof payload.nbf === "number" && payload.nbf > nowSeconds()) return null;
   if (!Number.isSafeInteger(payload.user_id) || typeof payload.sid !== "string" || typeof payload.jti !== "string") return null;
+  if (payload.stf !== undefined && typeof payload.stf !== "boolean") return null;
   return payload as TokenClaims;
 }
