@@ -522,6 +522,39 @@ describe("featured and low stock", () => {
     expect((await api("GET", "/api/products/low_stock/")).status).toBe(401);
     expect((await api("GET", "/api/products/low_stock/", { token: customer.access })).status).toBe(403);
   });
+
+  it("low_stock/ answers at most `limit` products, the emptiest first, and never more than 100", async () => {
+    const category = await createCategory(admin.access);
+    const rows = Array.from({ length: 105 }, (_, i) =>
+      env.DB.prepare("INSERT INTO products (category_id, name, slug, price_paise, stock) VALUES (?, ?, ?, 100, ?)").bind(
+        category.id,
+        unique("Scarce "),
+        unique("scarce-"),
+        i % 10,
+      ),
+    );
+    await env.DB.batch(rows);
+    const everything = await env.DB.prepare("SELECT id FROM products WHERE is_active = 1 AND stock < 10 ORDER BY stock, id").all<{ id: number }>();
+    const emptiest = everything.results.map((p) => p.id);
+    expect(emptiest.length).toBeGreaterThan(100);
+
+    const five = await api("GET", "/api/products/low_stock/?limit=5", { token: admin.access });
+    expect(five.status).toBe(200);
+    expect(ids(five.body)).toEqual(emptiest.slice(0, 5));
+    // as DRF's LimitOffsetPagination reads `limit`: above the maximum is the maximum, anything else invalid the default
+    for (const query of ["", "?limit=1000", "?limit=abc", "?limit=0", "?limit=-3", "?limit=2.5"]) {
+      const res = await api("GET", `/api/products/low_stock/${query}`, { token: admin.access });
+      expect(res.status, query).toBe(200);
+      expect(ids(res.body), query).toEqual(emptiest.slice(0, 100));
+    }
+    // the dashboard lists the same 100
+    const dashboard = await api("GET", "/api/products/analytics/", { token: admin.access });
+    expect(ids(dashboard.body.low_stock_products)).toEqual(emptiest.slice(0, 100));
+    const doc = (await api("GET", "/openapi.json")).body;
+    expect(doc.paths["/api/products/low_stock/"].get.parameters).toEqual([
+      expect.objectContaining({ name: "limit", in: "query", required: false, schema: expect.objectContaining({ maximum: 100 }) }),
+    ]);
+  });
 });
 
 describe("catalogue in the OpenAPI document", () => {

@@ -283,6 +283,53 @@ export const sweepCursors = sqliteTable("sweep_cursors", {
   position: integer("position").notNull().default(0),
 });
 
+/*
+ * Sales rollups: the admin dashboard and the sales report read these instead of every order. They are kept exact by
+ * SQLite triggers on `orders` and `order_items` (migration 0005_sales_rollups), not by application code: a trigger
+ * runs inside the statement that changes an order, so the rollup moves in the same atomic write (and the same D1
+ * batch) whatever the code path (checkout, verify, webhook, refund, cancel, sweep, admin, a seed script or raw SQL).
+ * "Paid" means payment_status `success`, as in analytics.service.ts; days are the UTC day, `substr(created_at, 1, 10)`.
+ * drizzle-kit knows nothing of triggers: a migration that rebuilds orders or order_items (copy, drop, rename)
+ * drops them, and must create them again from 0005_sales_rollups.sql and re-run its backfill.
+ */
+
+/** Orders and their total per (status, payment_status): orders by status, revenue and the admin list's count. */
+export const orderStatusTotals = sqliteTable(
+  "order_status_totals",
+  {
+    status: text("status", { enum: ORDER_STATUSES }).notNull(),
+    paymentStatus: text("payment_status", { enum: PAYMENT_STATUSES }).notNull(),
+    orderCount: integer("order_count").notNull().default(0),
+    totalPaise: integer("total_paise").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.status, t.paymentStatus] })],
+);
+
+/** Orders (any status) per UTC day of creation: a deep page of the admin order list skips whole days with it. */
+export const orderDailyCounts = sqliteTable("order_daily_counts", {
+  day: text("day").primaryKey(),
+  orderCount: integer("order_count").notNull(),
+});
+
+/** Paid orders and their total per UTC day of creation; a day with no paid order has no row. */
+export const paidSalesDaily = sqliteTable("paid_sales_daily", {
+  day: text("day").primaryKey(),
+  orderCount: integer("order_count").notNull(),
+  totalPaise: integer("total_paise").notNull(),
+});
+
+/** Units and revenue per product over the lines of paid orders; a product with no paid line has no row. */
+export const productSales = sqliteTable(
+  "product_sales",
+  {
+    productId: integer("product_id").primaryKey(),
+    unitsSold: integer("units_sold").notNull(),
+    revenuePaise: integer("revenue_paise").notNull(),
+  },
+  // the best sellers are the first rows of this index: units descending, ties to the lower product id
+  (t) => [index("product_sales_best_idx").on(sql`${t.unitsSold} desc`, t.productId)],
+);
+
 export type User = typeof users.$inferSelect;
 export type Category = typeof categories.$inferSelect;
 export type Product = typeof products.$inferSelect;

@@ -38,7 +38,7 @@ export const listFeatured: Handler<typeof routes.featuredProductsRoute> = async 
 };
 
 export const listLowStock: Handler<typeof routes.lowStockProductsRoute> = async (c) => {
-  return c.json((await lowStockProducts(c.get("db"))).map(toProductListOut), 200);
+  return c.json((await lowStockProducts(c.get("db"), c.req.valid("query").limit)).map(toProductListOut), 200);
 };
 
 /** The detail view with its ETag, set here (the etag middleware keeps it) so If-Match compares the very same value. */

@@ -35,7 +35,7 @@ export interface ProductFilters {
 const productsFts = sqliteTable("products_fts", { rowid: integer("rowid").notNull(), rank: real("rank").notNull() });
 
 /** Product counts per scope, maintained by the triggers of migrations/0004 (also outside drizzle-kit's reach). */
-const catalogCounts = sqliteTable("catalog_counts", { scope: text("scope").notNull(), n: integer("n").notNull() });
+export const catalogCounts = sqliteTable("catalog_counts", { scope: text("scope").notNull(), n: integer("n").notNull() });
 
 const NEWEST_FIRST: OrderingKey[] = [{ field: "created_at", desc: true }];
 const orderColumns = { price: products.pricePaise, created_at: products.createdAt, name: products.name };
@@ -152,12 +152,16 @@ export function featuredProducts(db: Database, filters: Omit<ProductFilters, "ac
   return selectRows(db, { ...filters, activeOnly: true }, NEWEST_FIRST, FEATURED_COUNT, 0);
 }
 
-/** Active products with fewer than 10 units in the projection, the emptiest first. */
-export function lowStockProducts(db: Database): Promise<ProductListRow[]> {
+/**
+ * Active products with fewer than 10 units in the projection, the emptiest first, at most `limit`: the first rows of
+ * the (is_active, stock) index, so the rows read follow the limit, not the catalogue.
+ */
+export function lowStockProducts(db: Database, limit: number): Promise<ProductListRow[]> {
   return db
     .select(productListColumns)
     .from(products)
     .innerJoin(categories, eq(categories.id, products.categoryId))
     .where(and(eq(products.isActive, true), lt(products.stock, LOW_STOCK_THRESHOLD)))
-    .orderBy(asc(products.stock), asc(products.id));
+    .orderBy(asc(products.stock), asc(products.id))
+    .limit(limit);
 }

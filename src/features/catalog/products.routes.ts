@@ -6,6 +6,7 @@ import { cachedListing, invalidatesCatalog } from "./catalog.cache";
 import {
   FeaturedQuery,
   IfMatchHeaders,
+  LowStockQuery,
   ProductCreateBody,
   ProductDetailSchema,
   ProductListQuery,
@@ -46,8 +47,9 @@ export const lowStockProductsRoute = createRoute({
   path: "/products/low_stock/",
   operationId: "listLowStockProducts",
   tags,
-  summary: "Active products with fewer than 10 units in stock",
+  summary: "Active products with fewer than 10 units in stock, the emptiest first, at most `limit` (100) of them",
   ...admin,
+  request: { query: LowStockQuery },
   responses: { 200: json(z.array(ProductListSchema), "Low-stock products"), ...errors(401, 403) },
 });
 

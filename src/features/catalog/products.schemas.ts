@@ -80,6 +80,26 @@ const filterQuery = {
 export const ProductListQuery = z.object({ search: search.optional(), ...filterQuery, ordering: orderingQuery.optional(), ...paginationQuery });
 export const FeaturedQuery = z.object(filterQuery);
 
+/** low_stock/ answers at most this many products (the emptiest first); it is a plain array, as the contract says. */
+export const LOW_STOCK_MAX = 100;
+
+/** `?limit=` as DRF's LimitOffsetPagination reads it: above the maximum is the maximum; missing, not a positive integer: the default. */
+export const LowStockQuery = z.object({
+  limit: z
+    .string()
+    .optional()
+    .catch(undefined)
+    .transform((v) => (v !== undefined && /^\d+$/.test(v) && Number(v) >= 1 ? Math.min(Number(v), LOW_STOCK_MAX) : LOW_STOCK_MAX))
+    .openapi({
+      param: { name: "limit", in: "query" },
+      type: "integer",
+      minimum: 1,
+      maximum: LOW_STOCK_MAX,
+      default: LOW_STOCK_MAX,
+      description: `How many products to list, at most ${LOW_STOCK_MAX}`,
+    }),
+});
+
 // --- Request bodies ------------------------------------------------------------------------------------------
 
 /** Django's URLField accepts http(s) URLs with a host; so do we. */

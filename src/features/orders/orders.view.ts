@@ -1,7 +1,7 @@
 /** Reads orders in the contract's Order and OrderList shapes: one D1 round trip per order, no N+1. */
 import { desc, eq, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
-import { categories, orderItems, orders, products, users, type Order } from "../../db/schema";
+import { categories, orderItems, orders, orderStatusTotals, products, users, type Order } from "../../db/schema";
 import { notFound } from "../../lib/errors";
 import { formatMoney } from "../../lib/money";
 import type { PageRequest } from "../../lib/pagination";
@@ -41,20 +41,49 @@ export const toOrderListOut = (row: OrderListRow) => ({
 /**
  * A page of orders, newest first: the caller's own, or everyone's for an admin. Rows and count are queried
  * concurrently (D1's batch() maps joined rows by column name, which collides on `id`/`name`, so reads avoid it).
+ * The page walks the (user_id, created_at) or (created_at) index backwards, with no sort. An admin's count is the sum
+ * of the trigger-kept order_status_totals (a few rows), not a count over every order, and a deeper admin page skips
+ * whole days with order_daily_counts instead of walking past every newer order.
  */
 export async function listOrders(db: Database, userId: number | null, page: PageRequest) {
   const scope = userId === null ? undefined : eq(orders.userId, userId);
   const [rows, [{ count }]] = await Promise.all([
-    db
-      .select(orderListColumns)
-      .from(orders)
-      .where(scope)
-      .orderBy(desc(orders.createdAt), desc(orders.id))
-      .limit(page.limit)
-      .offset(page.offset),
-    db.select({ count: sql<number>`count(*)` }).from(orders).where(scope),
+    userId === null && page.offset > 0
+      ? adminPageAfterSkippedDays(db, page)
+      : db
+          .select(orderListColumns)
+          .from(orders)
+          .where(scope)
+          .orderBy(desc(orders.createdAt), desc(orders.id))
+          .limit(page.limit)
+          .offset(page.offset),
+    userId === null
+      ? db.select({ count: sql<number>`coalesce(sum(${orderStatusTotals.orderCount}), 0)`.mapWith(Number) }).from(orderStatusTotals)
+      : db.select({ count: sql<number>`count(*)` }).from(orders).where(scope),
   ]);
   return { count, results: rows.map(toOrderListOut) };
+}
+
+/**
+ * The same page of every order as `ORDER BY created_at DESC, id DESC LIMIT l OFFSET o`, reading about one day of
+ * orders instead of `o`. `skip` finds the day the offset falls in (every order of a newer day sorts before every order
+ * of that day, since created_at starts with its day) and how many orders the newer days hold; the page is then read
+ * from that day down, offset by the rest. One statement, so it stays one round trip.
+ */
+function adminPageAfterSkippedDays(db: Database, page: PageRequest): Promise<OrderListRow[]> {
+  return db.all<OrderListRow>(sql`
+    with skip as (
+      select min(day) as day, newer from (
+        select day, sum(order_count) over (order by day desc) - order_count as newer from order_daily_counts
+      ) where newer <= ${page.offset}
+    )
+    select o.id as id, o.order_number as orderNumber, o.total_paise as totalPaise, o.status as status,
+      o.payment_status as paymentStatus, (select count(*) from order_items i where i.order_id = o.id) as itemsCount,
+      o.created_at as createdAt
+    from orders o
+    where o.created_at < (select date(day, '+1 day') from skip)
+    order by o.created_at desc, o.id desc
+    limit ${page.limit} offset ${page.offset} - (select newer from skip)`);
 }
 
 /** One order with its items (product data is current, price and subtotal are the purchase-time snapshot). */
