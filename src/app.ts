@@ -61,6 +61,7 @@ export function createApp() {
     info: {
       title: "Edge Shop API",
       version: "1.0.0",
+      license: { name: "Proprietary", identifier: "LicenseRef-Proprietary" },
       description:
         "E-commerce backend on Cloudflare Workers: accounts, catalogue, carts, orders, Razorpay payments and analytics. " +
         "Errors are JSON: DRF-style field errors `{field: [message]}`, or `{error}` / `{detail}`.",

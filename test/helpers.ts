@@ -3,6 +3,7 @@ import { createExecutionContext, env, SELF, waitOnExecutionContext } from "cloud
 import app from "../src/index";
 import { db } from "../src/db/client";
 import { createAdminUser } from "../src/features/auth/auth.service";
+import { Contract, type ObservedResponse, type OpenApiDocument } from "./contract";
 
 export interface ApiResponse<T = any> {
   status: number;
@@ -18,6 +19,11 @@ export interface CallOptions {
   raw?: BodyInit;
   /** Bindings to run the app with instead of the real ones (a wrapped binding that injects a production failure). */
   env?: Env;
+  /**
+   * The test injects an infrastructure failure and expects the 500 it causes. A 500 is never documented (it is a
+   * defect), so only such a test may see one without failing the contract check.
+   */
+  expectServerError?: boolean;
 }
 
 let counter = 0;
@@ -35,6 +41,9 @@ export async function api<T = any>(method: string, path: string, options: CallOp
   }
   const res = await send(new Request(`https://shop.test${path}`, { method, headers, body }), options.env);
   const text = await res.text();
+  if (!(options.expectServerError && res.status === 500)) {
+    await checkContract(method, path, { status: res.status, headers: res.headers, text }, requestJson(body));
+  }
   let parsed: unknown = text;
   try {
     parsed = text ? JSON.parse(text) : null;
@@ -42,6 +51,38 @@ export async function api<T = any>(method: string, path: string, options: CallOp
     // non-JSON bodies stay text, so a test can assert they never happen
   }
   return { status: res.status, body: parsed as T, headers: res.headers };
+}
+
+let contract: Promise<Contract> | undefined;
+
+/** The Worker's own /openapi.json, read once per test file. */
+export function loadContract(): Promise<Contract> {
+  contract ??= SELF.fetch("https://shop.test/openapi.json").then(async (res) => new Contract((await res.json()) as OpenApiDocument));
+  return contract;
+}
+
+/** How many responses this test file checked against the document, and how many reached no documented operation. */
+export const contractStats = { checked: 0, unchecked: 0 };
+
+/** Fails the calling test when a response is not one the OpenAPI document describes (see test/contract.ts). */
+export async function checkContract(method: string, path: string, res: ObservedResponse, requestBody?: unknown) {
+  const problems = (await loadContract()).violations(method, path, res, requestBody);
+  if (problems === undefined) {
+    contractStats.unchecked++;
+    return;
+  }
+  contractStats.checked++;
+  if (problems.length > 0) {
+    throw new Error(`Response to ${method} ${path} does not match the OpenAPI document:\n  ${problems.join("\n  ")}`);
+  }
+}
+
+function requestJson(body: BodyInit | undefined): unknown {
+  try {
+    return typeof body === "string" ? JSON.parse(body) : undefined;
+  } catch {
+    return undefined; // not JSON: the server cannot have accepted it as JSON
+  }
 }
 
 async function send(request: Request, bindings: Env | undefined): Promise<Response> {

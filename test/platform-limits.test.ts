@@ -83,6 +83,7 @@ describe("D1: logs never carry bound values", () => {
     const failingUsers = envWith({ DB: d1FailingStatements(env.DB, (sql) => /^insert into "users"/i.test(sql)) });
     const res = await api("POST", "/api/auth/register/", {
       env: failingUsers,
+      expectServerError: true,
       body: { username, email, password: PASSWORD, password2: PASSWORD, first_name: "Ada", last_name: "Lovelace" },
     });
     expect(res.status).toBe(500);

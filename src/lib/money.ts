@@ -29,7 +29,15 @@ export const priceInput = z
     if (text.startsWith("-") || parseMoney(unsigned) <= 0) ctx.addIssue({ code: "custom", message: "Price must be greater than 0" });
   })
   .transform((value) => parseMoney(String(value).trim()))
-  .openapi({ type: "string", example: "129900.00", description: "Decimal with up to 2 places, > 0" });
+  // JSON Schema applies `pattern` to strings only and the bounds to numbers only.
+  .openapi({
+    type: ["string", "number"],
+    pattern: "^\\s*0*\\d{1,8}(\\.\\d{1,2})?\\s*$",
+    exclusiveMinimum: 0,
+    maximum: 99_999_999.99,
+    example: "129900.00",
+    description: "Decimal with up to 2 places and 8 digits before the point, > 0; a decimal string or a JSON number",
+  });
 
 /** Response schema for money. */
 export const money = z.string().openapi({ example: "129900.00", description: "Decimal string with 2 places" });

@@ -44,9 +44,16 @@ function rejectInvalid(result: ValidationResult): undefined {
   throw new ApiError(400, fieldErrors(result.error.issues));
 }
 
-/** Every feature router comes from here, so all validate and report errors the same way. */
+/**
+ * Every feature router comes from here, so all validate and report errors the same way. Each route it registers is
+ * documented with the responses its kind of route can always answer (see `documented`), so no route forgets them.
+ */
 export function createRouter() {
-  return new OpenAPIHono<AppEnv>({ defaultHook: rejectInvalid });
+  const router = new OpenAPIHono<AppEnv>({ defaultHook: rejectInvalid });
+  const register = router.openapi;
+  router.openapi = ((route, handler, hook) =>
+    register({ ...route, ...documented(route) }, handler, hook)) as typeof register;
+  return router;
 }
 
 /** Field errors found by checks zod cannot run (a taken username needs D1); empty when every field passes. */
@@ -108,29 +115,86 @@ const ErrorSchema = z
 
 const errorResponse = (description: string) => ({ description, content: { "application/json": { schema: ErrorSchema } } });
 
-/** The documented failures every route may answer with; spread into each route's `responses`. */
+const RetryAfterHeader = z.object({
+  "Retry-After": z.string().openapi({ description: "Seconds to wait before trying again", example: "900" }),
+});
+
+/**
+ * The documented failures of the API, one description each. Routes spread the ones they can answer:
+ * `responses: { 200: json(...), ...errors(400, 401, 404) }`.
+ */
 export const errorResponses = {
   400: errorResponse("Invalid input; the body names each field"),
-  401: errorResponse("Missing, invalid, expired or revoked token"),
+  401: errorResponse("Missing, invalid, expired or revoked token (a token sent to a public route is checked too), or wrong credentials"),
   403: errorResponse("Authenticated, but not allowed (admin only)"),
   404: errorResponse("Not found"),
+  409: errorResponse("Conflict: a request with the same Idempotency-Key is still running, or the resource changed meanwhile; retry"),
+  412: errorResponse("If-Match named an older version: nothing was changed; reload and retry"),
   413: errorResponse("Request body too large (64 KB; 1 MB for the Razorpay webhook)"),
-  429: errorResponse("Too many requests"),
+  415: errorResponse("The request body must be JSON (`Content-Type: application/json`)"),
+  422: errorResponse("The Idempotency-Key was used with a different request"),
+  429: { ...errorResponse("Too many requests; try again after `Retry-After` seconds"), headers: RetryAfterHeader },
+  502: errorResponse("The payment gateway failed or timed out"),
+  503: errorResponse("Temporary failure, or a service that is not configured; nothing was changed, retry later"),
 } as const;
 
-/** Extra documented failures for routes that can also answer them. */
-export const conflictResponses = {
-  409: errorResponse("A request with the same Idempotency-Key is still running"),
-  422: errorResponse("The Idempotency-Key was used with a different request"),
-} as const;
-export const preconditionFailedResponse = errorResponse("If-Match named an older version: nothing was changed; reload and retry");
-export const retryResponses = {
-  503: errorResponse("Temporary failure; nothing was changed, retry"),
-} as const;
+export type ErrorStatus = keyof typeof errorResponses;
+
+/** The shared documented responses for these statuses, to spread into a route's `responses`. */
+export function errors<const S extends ErrorStatus>(...statuses: S[]): Pick<typeof errorResponses, S> {
+  return Object.fromEntries(statuses.map((status) => [status, errorResponses[status]])) as Pick<typeof errorResponses, S>;
+}
+
+/** Extra documented failures for routes that can also answer them (kept for routes that spread them by name). */
+export const conflictResponses = errors(409, 422);
+export const retryResponses = errors(503);
+export const preconditionFailedResponse = errorResponses[412];
 export const gatewayResponses = {
-  502: errorResponse("The payment gateway failed or timed out"),
+  502: errorResponses[502],
   503: errorResponse("Payments are not configured"),
 } as const;
+
+const ETagHeader = z.object({
+  ETag: z.string().openapi({ description: "The representation's current ETag, for `If-None-Match` (and `If-Match` where a write takes it)" }),
+});
+const notModifiedResponse = { description: "Not modified: the `If-None-Match` ETag still matches; no body", headers: ETagHeader };
+const IfNoneMatchHeaders = z.object({
+  "if-none-match": z.string().optional().openapi({ description: "ETag of a copy the client has: 304 while it is current", example: '"3f2a..."' }),
+});
+
+const answersNotModified = new WeakSet<object>();
+
+/** Marks a middleware (e.g. hono's `etag()`) that answers 304; every route using it documents 304. */
+export function conditionalGet<M extends object>(middleware: M): M {
+  answersNotModified.add(middleware);
+  return middleware;
+}
+
+/**
+ * A route's own responses plus those it answers because of what it is rather than what it does: a path id that is
+ * not one answers 404 (see `createRouter`); any request body may be too large (413); a body the validator parses may
+ * be malformed (400) or not JSON at all (415); a route whose middleware answers conditional GETs takes
+ * `If-None-Match`, can answer 304, and its 200 carries an ETag.
+ */
+function documented(route: RouteConfig): Pick<RouteConfig, "request" | "responses"> {
+  const implied: RouteConfig["responses"] = {};
+  if (route.request?.params) implied[404] = errorResponses[404];
+  const body = route.request?.body?.content;
+  if (body) {
+    implied[413] = errorResponses[413];
+    if (Object.values(body).some((media) => !!media && "schema" in media && media.schema instanceof z.ZodType)) {
+      Object.assign(implied, errors(400, 415));
+    }
+  }
+  const middleware = [route.middleware ?? []].flat(2) as object[];
+  const responses = { ...implied, ...route.responses };
+  if (!middleware.some((m) => answersNotModified.has(m))) return { request: route.request, responses };
+  responses[304] = notModifiedResponse;
+  if (responses[200]) responses[200] = { ...responses[200], headers: ETagHeader };
+  const headers = route.request?.headers;
+  if (headers && !(headers instanceof z.ZodObject)) return { request: route.request, responses };
+  return { request: { ...route.request, headers: headers ? headers.extend(IfNoneMatchHeaders.shape) : IfNoneMatchHeaders }, responses };
+}
 
 /**
  * Marks a response field `readOnly` in the OpenAPI document: the server sets it, and a client that sends it back
@@ -149,7 +213,13 @@ export const jsonBody = <T extends z.ZodType>(schema: T) => ({
   body: { content: { "application/json": { schema } }, required: true },
 });
 
-export const bearerSecurity = [{ Bearer: [] }];
+type Security = NonNullable<RouteConfig["security"]>;
+/** Routes that need a token. */
+export const bearerSecurity: Security = [{ Bearer: [] }];
+/** Public routes (an invalid token is still refused with 401 on /api routes, as the original does). */
+export const publicSecurity: Security = [];
+/** Public routes whose answer depends on who asks (e.g. admins also see inactive products). */
+export const optionalBearerSecurity: Security = [{}, { Bearer: [] }];
 
 /** A handler typed against its route: `c.req.valid(...)` and `c.json(body, status)` are checked. */
 export type Handler<R extends RouteConfig> = RouteHandler<R, AppEnv>;

@@ -1,11 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { bearerSecurity, errorResponses, IdParam, jsonBody } from "../../lib/openapi";
+import { errors, IdParam, jsonBody, optionalBearerSecurity } from "../../lib/openapi";
 import { AddToCartBody, CartSchema, GuestCartCookies, GuestCartHeaders, UpdateCartItemBody } from "./cart.schemas";
 
 const tags = ["Cart"];
-const { 400: badRequest, 401: unauthorized, 404: notFound, 413: tooLarge, 429: tooMany } = errorResponses;
 // Public routes: a bearer token selects the user's cart; without one, the anonymous cart is used.
-const security = [...bearerSecurity, {}];
+const security = optionalBearerSecurity;
 const guestCart = { headers: GuestCartHeaders, cookies: GuestCartCookies };
 
 const cartResponse = (description: string) => ({
@@ -20,49 +19,54 @@ const cartResponse = (description: string) => ({
 export const getCartRoute = createRoute({
   method: "get",
   path: "/",
+  operationId: "getCart",
   tags,
   summary: "The caller's cart (the user's, or the anonymous one); prices and stock as the catalogue shows them now",
   security,
   request: guestCart,
-  responses: { 200: cartResponse("The cart"), 401: unauthorized },
+  responses: { 200: cartResponse("The cart"), ...errors(401) },
 });
 
 export const addToCartRoute = createRoute({
   method: "post",
   path: "/add/",
+  operationId: "addToCart",
   tags,
   summary: "Add a product; a product already in the cart gets the sum of the quantities",
   security,
   request: { ...guestCart, ...jsonBody(AddToCartBody) },
-  responses: { 200: cartResponse("The updated cart"), 400: badRequest, 401: unauthorized, 413: tooLarge, 429: tooMany },
+  responses: { 200: cartResponse("The updated cart"), ...errors(400, 401, 429) },
 });
 
 export const updateCartItemRoute = createRoute({
   method: "patch",
   path: "/items/{id}/",
+  operationId: "updateCartItem",
   tags,
   summary: "Replace the quantity of one of the cart's items",
   security,
   request: { ...guestCart, params: IdParam, ...jsonBody(UpdateCartItemBody) },
-  responses: { 200: cartResponse("The updated cart"), 400: badRequest, 401: unauthorized, 404: notFound, 413: tooLarge, 429: tooMany },
+  responses: { 200: cartResponse("The updated cart"), ...errors(400, 401, 404, 429) },
 });
 
 export const removeCartItemRoute = createRoute({
   method: "delete",
   path: "/items/{id}/",
+  operationId: "removeCartItem",
   tags,
   summary: "Remove one of the cart's items",
   security,
   request: { ...guestCart, params: IdParam },
-  responses: { 200: cartResponse("The updated cart"), 401: unauthorized, 404: notFound, 429: tooMany },
+  responses: { 200: cartResponse("The updated cart"), ...errors(401, 404, 429) },
 });
 
 export const clearCartRoute = createRoute({
   method: "delete",
   path: "/clear/",
+  operationId: "clearCart",
   tags,
   summary: "Remove every item; the cart itself stays",
   security,
   request: guestCart,
-  responses: { 200: cartResponse("The empty cart"), 401: unauthorized, 429: tooMany },
+  responses: { 200: cartResponse("The empty cart"), ...errors(401, 429) },
 });

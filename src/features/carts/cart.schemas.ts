@@ -10,7 +10,10 @@ export const cartFull = () => fieldError("product_id", `A cart can hold at most 
 export const PRODUCT_NOT_FOUND = "Product not found or inactive";
 const NOT_AN_INTEGER = "A valid integer is required.";
 
-/** DRF's IntegerField accepts numeric strings such as "3" or "2.0"; anything else stays as is and fails below. */
+/**
+ * DRF's IntegerField accepts numeric strings such as "3" or "2.0"; anything else stays as is and fails below. The
+ * document says so with `type: ["integer", "string"]`: `minimum`/`maximum` bound the numbers, `pattern` the strings.
+ */
 const coerceIntegerString = (value: unknown) =>
   typeof value === "string" && /^\s*-?\d+(\.0*)?\s*$/.test(value) ? Number(value) : value;
 
@@ -25,12 +28,25 @@ const quantity = z
     coerceIntegerString,
     integer().min(1, "Quantity must be greater than 0").max(MAX_LINE_QUANTITY, `Quantity cannot exceed ${MAX_LINE_QUANTITY}`),
   )
-  .openapi({ type: "integer", minimum: 1, maximum: MAX_LINE_QUANTITY, example: 1 });
+  .openapi({
+    type: ["integer", "string"],
+    minimum: 1,
+    maximum: MAX_LINE_QUANTITY,
+    pattern: "^\\s*0*[1-9]\\d{0,2}(\\.0*)?\\s*$",
+    example: 1,
+    description: `1 to ${MAX_LINE_QUANTITY} (a numeric string is accepted)`,
+  });
 
 // A non-positive or huge id names no product: same answer as an unknown one.
 const productId = z
   .preprocess(coerceIntegerString, integer().min(1, PRODUCT_NOT_FOUND).max(Number.MAX_SAFE_INTEGER, PRODUCT_NOT_FOUND))
-  .openapi({ type: "integer", example: 1, description: "Id of an active product (a numeric string is accepted)" });
+  .openapi({
+    type: ["integer", "string"],
+    minimum: 1,
+    pattern: "^\\s*0*[1-9]\\d*(\\.0*)?\\s*$",
+    example: 1,
+    description: "Id of an active product (a numeric string is accepted)",
+  });
 
 export const AddToCartBody = z.object({ product_id: productId, quantity: quantity.default(1) }).openapi("AddToCartRequest");
 

@@ -18,6 +18,7 @@ import { etag } from "hono/etag";
 import { createMiddleware } from "hono/factory";
 import { sessionDb } from "../../db/client";
 import type { AppEnv } from "../../env";
+import { conditionalGet } from "../../lib/openapi";
 
 export const PUBLIC_CACHE_CONTROL = "public, max-age=30";
 export const PRIVATE_CACHE_CONTROL = "private, no-store";
@@ -98,7 +99,7 @@ const replicaReads = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 /** Route middleware for public catalogue GETs (lists, search, categories, product detail): all read D1 only. */
-export const cachedListing = [cacheControl, etag(), memoizedResponse, edgeCache, replicaReads];
+export const cachedListing = [cacheControl, conditionalGet(etag()), memoizedResponse, edgeCache, replicaReads];
 
 /** Route middleware for admin catalogue writes: a successful write retires this isolate's cached listings. */
 export const invalidatesCatalog = createMiddleware<AppEnv>(async (c, next) => {

@@ -135,7 +135,15 @@ const productFields = {
   is_active: z.boolean().openapi({ example: true }),
   category: z
     .preprocess(nestedId, z.number().int().positive())
-    .openapi({ type: "integer", example: 1, description: "Category id (or the nested Category that ProductDetail shows)" }),
+    // JSON Schema applies `minimum` to the integer only, `properties`/`required` to the object only.
+    .openapi({
+      type: ["integer", "object"],
+      minimum: 1,
+      properties: { id: { type: "integer", minimum: 1 } },
+      required: ["id"],
+      example: 1,
+      description: "Category id (or the nested Category that ProductDetail shows)",
+    }),
 };
 
 const { stock, is_active } = productFields;

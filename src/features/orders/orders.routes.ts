@@ -1,65 +1,65 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { bearerSecurity, conflictResponses, errorResponses, gatewayResponses, IdParam, json, jsonBody, retryResponses } from "../../lib/openapi";
+import { bearerSecurity, errorResponses, errors, gatewayResponses, IdParam, json, jsonBody } from "../../lib/openapi";
 import { paginated, paginationQuery } from "../../lib/pagination";
 import { requireAdmin, requireUser } from "../../middleware/auth";
 import { IdempotencyHeaders } from "../../lib/idempotency";
 import { CreateOrderBody, OrderListSchema, OrderSchema, UpdateStatusBody } from "./orders.schemas";
 
 const tags = ["Orders"];
-const { 400: badRequest, 401: unauthorized, 403: forbidden, 404: notFound, 413: tooLarge } = errorResponses;
 const authed = { security: bearerSecurity, middleware: requireUser };
 
 export const createOrderRoute = createRoute({
   method: "post",
   path: "/create_order/",
+  operationId: "createOrder",
   tags,
   summary: "Create an order from the caller's cart (atomic, never oversold, retry-safe with Idempotency-Key)",
   ...authed,
   request: { headers: IdempotencyHeaders, ...jsonBody(CreateOrderBody) },
   responses: {
     201: json(OrderSchema, "The new order; the cart is now empty"),
-    400: badRequest,
-    401: unauthorized,
-    ...conflictResponses,
-    409: { ...conflictResponses[409], description: "This cart's checkout (or a request with the same Idempotency-Key) is still running" },
-    413: tooLarge,
-    ...retryResponses,
+    ...errors(400, 401, 409, 422, 503),
+    409: { ...errorResponses[409], description: "This cart's checkout (or a request with the same Idempotency-Key) is still running" },
   },
 });
 
 export const listOrdersRoute = createRoute({
   method: "get",
   path: "/",
+  operationId: "listOrders",
   tags,
   summary: "The caller's orders, newest first (admins see every order)",
   ...authed,
   request: { query: z.object(paginationQuery) },
-  responses: { 200: json(paginated(OrderListSchema), "A page of orders"), 401: unauthorized, 404: notFound },
+  responses: { 200: json(paginated(OrderListSchema), "A page of orders"), ...errors(401, 404) },
 });
 
 export const getOrderRoute = createRoute({
   method: "get",
   path: "/{id}/",
+  operationId: "getOrder",
   tags,
   summary: "One order (the caller's own, or any for an admin)",
   ...authed,
   request: { params: IdParam },
-  responses: { 200: json(OrderSchema, "The order"), 401: unauthorized, 404: notFound },
+  responses: { 200: json(OrderSchema, "The order"), ...errors(401, 404) },
 });
 
 export const cancelOrderRoute = createRoute({
   method: "post",
   path: "/{id}/cancel/",
+  operationId: "cancelOrder",
   tags,
   summary: "Cancel a pending or payment-failed order; its stock is restored exactly once",
   ...authed,
   request: { params: IdParam },
-  responses: { 200: json(OrderSchema, "The cancelled order"), 400: badRequest, 401: unauthorized, 404: notFound },
+  responses: { 200: json(OrderSchema, "The cancelled order"), ...errors(400, 401, 404) },
 });
 
 export const updateStatusRoute = createRoute({
   method: "patch",
   path: "/{id}/update_status/",
+  operationId: "updateOrderStatus",
   tags,
   summary: "Admin: move an order forward (cancelling restores stock and refunds a captured payment)",
   security: bearerSecurity,
@@ -67,12 +67,7 @@ export const updateStatusRoute = createRoute({
   request: { params: IdParam, ...jsonBody(UpdateStatusBody) },
   responses: {
     200: json(OrderSchema, "The updated order"),
-    400: badRequest,
-    401: unauthorized,
-    403: forbidden,
-    404: notFound,
-    409: conflictResponses[409],
-    413: tooLarge,
-    502: gatewayResponses[502],
+    ...errors(400, 401, 403, 404, 409),
+    ...gatewayResponses,
   },
 });

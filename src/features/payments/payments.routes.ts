@@ -1,26 +1,23 @@
 import { createRoute } from "@hono/zod-openapi";
 import { IdempotencyHeaders } from "../../lib/idempotency";
-import { bearerSecurity, conflictResponses, errorResponses, gatewayResponses, json, jsonBody } from "../../lib/openapi";
+import { bearerSecurity, errors, gatewayResponses, json, jsonBody, publicSecurity } from "../../lib/openapi";
 import { requireUser } from "../../middleware/auth";
 import { InitiateBody, InitiateResponse, VerifyBody, VerifyResponse, WebhookAck, WebhookHeaders } from "./payments.schemas";
 
 const tags = ["Payments"];
-const { 400: badRequest, 401: unauthorized, 404: notFound, 413: tooLarge } = errorResponses;
 const authed = { security: bearerSecurity, middleware: requireUser };
 
 export const initiateRoute = createRoute({
   method: "post",
   path: "/initiate/",
+  operationId: "initiatePayment",
   tags,
   summary: "Start paying one of the caller's orders: creates (or reuses) its Razorpay order; Idempotency-Key supported",
   ...authed,
   request: { headers: IdempotencyHeaders, ...jsonBody(InitiateBody) },
   responses: {
     200: json(InitiateResponse, "Razorpay order to open Checkout with"),
-    400: badRequest,
-    401: unauthorized,
-    413: tooLarge,
-    ...conflictResponses,
+    ...errors(400, 401, 404, 409, 422),
     ...gatewayResponses,
   },
 });
@@ -28,16 +25,14 @@ export const initiateRoute = createRoute({
 export const verifyRoute = createRoute({
   method: "post",
   path: "/verify/",
+  operationId: "verifyPayment",
   tags,
   summary: "Confirm a Checkout payment with its signature; marks the order paid (safe to repeat)",
   ...authed,
   request: jsonBody(VerifyBody),
   responses: {
     200: json(VerifyResponse, "Payment recorded"),
-    400: badRequest,
-    401: unauthorized,
-    404: notFound,
-    413: tooLarge,
+    ...errors(400, 401, 404),
     ...gatewayResponses,
   },
 });
@@ -49,14 +44,23 @@ export const verifyRoute = createRoute({
 export const webhookRoute = createRoute({
   method: "post",
   path: "/webhook/",
+  operationId: "receiveRazorpayWebhook",
   tags,
   summary: "Razorpay webhook: payment.captured, order.paid, payment.failed, refund.processed (each event applied once)",
+  security: publicSecurity,
   request: {
     headers: WebhookHeaders,
     body: {
       required: true,
-      content: { "application/json": { schema: { $ref: "#/components/schemas/RazorpayWebhookEvent" } } },
+      content: {
+        "application/json": {
+          schema: {
+            description: "A signed Razorpay event. The events acted on are `RazorpayWebhookEvent`; any other signed JSON is acknowledged and ignored.",
+            anyOf: [{ $ref: "#/components/schemas/RazorpayWebhookEvent" }, { description: "Any other event or payload" }],
+          },
+        },
+      },
     },
   },
-  responses: { 200: json(WebhookAck, "Applied, or ignored (duplicate or unhandled event)"), 400: badRequest, 413: tooLarge, ...gatewayResponses },
+  responses: { 200: json(WebhookAck, "Applied, or ignored (duplicate or unhandled event)"), ...gatewayResponses, ...errors(400) },
 });
