@@ -274,7 +274,7 @@ describe("product list: search", () => {
   });
 
   it("matches terms shorter than three characters too", async () => {
-    const tag = unique("qx");
+    const tag = unique("qx").replace(/[tv]/gi, "q"); // a tag holding "tv" would match the Sofa too
     const { products } = await catalogue([{ name: `TV stand ${tag}` }, { name: `Lamp ${tag}`, description: "fits any 4k tv" }, { name: `Sofa ${tag}` }]);
     expect(ids((await list(`search=${tag} tv`)).body).sort()).toEqual([products[0].id, products[1].id].sort());
     const { category, products: short } = await catalogue([{ name: "A1 battery" }, { name: "B2 cable" }]);

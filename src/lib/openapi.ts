@@ -145,10 +145,7 @@ export function errors<const S extends ErrorStatus>(...statuses: S[]): Pick<type
   return Object.fromEntries(statuses.map((status) => [status, errorResponses[status]])) as Pick<typeof errorResponses, S>;
 }
 
-/** Extra documented failures for routes that can also answer them (kept for routes that spread them by name). */
-export const conflictResponses = errors(409, 422);
-export const retryResponses = errors(503);
-export const preconditionFailedResponse = errorResponses[412];
+/** The payment gateway failures of routes that call Razorpay. */
 export const gatewayResponses = {
   502: errorResponses[502],
   503: errorResponse("Payments are not configured"),
