@@ -1,5 +1,6 @@
 import { createApp } from "./app";
 import { runSweep } from "./features/sweep/sweep.service";
+import { withCostReport } from "./lib/instrument";
 
 export { Inventory } from "./inventory/inventory.do";
 export { LoginGuard } from "./features/auth/login-guard.do";
@@ -7,7 +8,8 @@ export { LoginGuard } from "./features/auth/login-guard.do";
 const app = createApp();
 
 export default {
-  fetch: app.fetch,
+  // The app itself; with INSTRUMENT=1 a request may ask for its I/O cost (src/lib/instrument.ts, `npm run bench`).
+  fetch: withCostReport<Env>(app.fetch),
   scheduled(_controller, env, ctx) {
     ctx.waitUntil(runSweep(env));
   },
