@@ -3,14 +3,16 @@
 // For each catalogue scale (1,000 and 100,000 products) it starts the Worker with `wrangler dev` on a free loopback
 // port over a fresh temporary persist dir (migrations applied, seeded with `npm run seed`), drives load from this
 // process with autocannon, and stops everything it started. Prints a Markdown table and writes bench/results.json and
-// bench/results.md. See docs/bench.md.
+// bench/results.md. See README, "Benchmarks".
 //
 // Knobs (environment): BENCH_SCALES=1000,100000  BENCH_CONNECTIONS=50  BENCH_DURATION=6 (s per case)
 // BENCH_WARMUP=1 (s)  BENCH_CATALOGUE_ONLY=1 (list/detail/search only)  BENCH_STORM_USERS=1000  BENCH_STORM_STOCK=100  BENCH_ORDER_USERS=400  BENCH_SEED_ORDERS=500
+// BENCH_COST_ONLY=1 (only the cost table, no load)  BENCH_COST=0 (no cost table)  BENCH_DO_ACTIVE_MS=10
 import { pbkdf2Sync, randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem, loadavg } from "node:os";
 import { join } from "node:path";
+import { checkBudget, DO_ACTIVE_MS, measureCosts, PRICES } from "./bench/cost.mjs";
 import { api, CONNECTIONS, DURATION_S, measure, pool, WARMUP_S } from "./bench/load.mjs";
 import { renderMarkdown } from "./bench/report.mjs";
 import { seed } from "./bench/seed.mjs";
@@ -25,6 +27,8 @@ const SEED_ORDERS = Number(process.env.BENCH_SEED_ORDERS ?? 500);
 const LARGE_ORDERS = Number(process.env.BENCH_LARGE_ORDERS ?? 100000);
 const REGISTER_CONCURRENCY = 8;
 const CATALOGUE_ONLY = process.env.BENCH_CATALOGUE_ONLY === "1"; // skip users, cart, orders, storm, analytics
+const COST_ONLY = process.env.BENCH_COST_ONLY === "1"; // the cost table alone: no load cases
+const COST = COST_ONLY || process.env.BENCH_COST !== "0";
 const TIME_LIMIT_MS = Number(process.env.BENCH_TIME_LIMIT_S ?? 900) * 1000;
 
 const ADMIN = { username: "bench_admin", email: "bench_admin@example.com", password: "Bench-Admin-Passw0rd!" };
@@ -177,20 +181,22 @@ async function runScale(products, { first, full, words, analyticsOrders = 0 }) {
   log(`scale ${products}: fresh state, migrations`);
   const dir = await freshState(label);
   tempDirs.push(dir);
-  const seeded = await seed(dir, { products, orders: full ? SEED_ORDERS : analyticsOrders });
+  const seeded = await seed(dir, { products, orders: analyticsOrders || (full ? SEED_ORDERS : 0) });
   log(`scale ${products}: seeded with ${seeded.seeder} in ${seeded.seconds.toFixed(1)} s`);
-  if (full || analyticsOrders) await insertAdmin(dir);
+  await insertAdmin(dir);
 
-  const worker = await startWorker(dir);
+  // INSTRUMENT=1 lets the cost phase ask for X-Cost; the load cases never ask, so they run the app unmetered.
+  const worker = await startWorker(dir, { vars: { INSTRUMENT: "1" } });
   const { base } = worker;
   log(`scale ${products}: wrangler dev up at ${base}`);
+  let cost = [];
   try {
     const add = (row) => {
       rows.push({ scale: products, ...row });
       log(`  ${row.name}: ${row.rps} req/s, p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms, non-2xx ${row.non2xx}, errors ${row.errors}`);
     };
 
-    add(await measure("GET /health (baseline)", base, { path: "/health", warmup: Math.max(WARMUP_S, 3) }));
+    if (!COST_ONLY) add(await measure("GET /health (baseline)", base, { path: "/health", warmup: Math.max(WARMUP_S, 3) }));
 
     const sample = await sampleCatalogue(base);
     if (!words) words = await pickSearchWords(base, sample);
@@ -199,6 +205,18 @@ async function runScale(products, { first, full, words, analyticsOrders = 0 }) {
     notes.push(`search words: common "${words.common}" (${commonCount} matches), rare "${words.rare}" (${rareCount} matches)`);
     const total = (await api(base, "/api/products/?page_size=1")).data.count;
     notes.push(`${total} active products listed`);
+
+    if (COST) {
+      log(`scale ${products}: cost phase (one request at a time, metered)`);
+      try {
+        cost = await measureCosts(base, { admin: { username: ADMIN.username, password: ADMIN.password }, words, total, password: USER_PASSWORD });
+        for (const c of cost) log(`  cost ${c.case}: rt ${c.rt}, d1 ${c.d1}, rows ${c.rows_read}/${c.rows_written}, do ${c.do}, kv ${c.kv}, ${c.model_ms} ms, $${c.usd_per_million.total}/M`);
+      } catch (err) {
+        if (COST_ONLY) throw err;
+        notes.push(`cost phase failed: ${err.message}`);
+      }
+    }
+    if (COST_ONLY) return { rows, notes, words, seeded, cost };
 
     // Each listing twice: the same URL over and over (what a popular page gets; served from the Workers cache when
     // the catalogue caches listings) and a distinct URL per request (a cache miss every time: the D1 path).
@@ -236,7 +254,7 @@ async function runScale(products, { first, full, words, analyticsOrders = 0 }) {
     removeState(dir);
     tempDirs = tempDirs.filter((d) => d !== dir);
   }
-  return { rows, notes, words, seeded };
+  return { rows, notes, words, seeded, cost };
 }
 
 async function fullCases(base, add, notes) {
@@ -328,17 +346,19 @@ async function main() {
   let words = null;
   for (const [i, products] of SCALES.entries()) {
     const largest = i === SCALES.length - 1 && i > 0;
-    const analyticsOrders = largest && !CATALOGUE_ONLY ? LARGE_ORDERS : 0;
+    // The issue's scale, 100,000 orders, at the largest of several scales (and for a cost-only run at 100,000 products).
+    const analyticsOrders = (largest || (COST_ONLY && products >= 100_000)) && !CATALOGUE_ONLY ? LARGE_ORDERS : 0;
     const result = await runScale(products, { first: i === 0, full: i === 0 && !CATALOGUE_ONLY, words, analyticsOrders });
     words = result.words;
-    scales.push({ products, seeder: result.seeded, notes: result.notes, rows: result.rows });
+    scales.push({ products, seeder: result.seeded, notes: result.notes, rows: result.rows, cost: result.cost });
   }
   for (const scale of scales) {
     const health = scale.rows.filter((r) => r.name.startsWith("GET /health"));
-    scale.health_rps = Math.max(...health.map((r) => r.rps));
+    scale.health_rps = health.length ? Math.max(...health.map((r) => r.rps)) : null;
     for (const row of scale.rows) row.fraction_of_health = scale.health_rps ? Math.round((row.rps / scale.health_rps) * 1000) / 1000 : null;
   }
-  const results = { machine, scales, targets: evaluateTargets(scales), total_seconds: Math.round((Date.now() - startedAt) / 1000) };
+  const cost_model = { prices: PRICES, do_active_ms: DO_ACTIVE_MS, latency_ms: { client_to_edge: 20, d1_primary_or_do_or_kv_write: 150, d1_replica_or_kv_read_or_cache: 5 } };
+  const results = { machine, scales, cost_model, targets: evaluateTargets(scales), total_seconds: Math.round((Date.now() - startedAt) / 1000) };
   const markdown = renderMarkdown(results);
   mkdirSync(join(ROOT, "bench"), { recursive: true });
   writeFileSync(join(ROOT, "bench", "results.json"), JSON.stringify(results, null, 2) + "\n");
@@ -368,6 +388,19 @@ function evaluateTargets(scales) {
           targets.push({ target: `search @ ${large.products} within 2x of @ ${small.products} (req/s ratio)`, case: `${kind}, ${cache}`, value: ratio, met: ratio <= 2 });
         }
       }
+    }
+  }
+  for (const scale of scales) {
+    for (const row of scale.cost ?? []) {
+      const checks = checkBudget(row);
+      if (!checks.length) continue;
+      const label = { rt_after_cache: "round trips after the edge-cache lookup", rt: "round trips", do: "DO calls", rows_read: "rows read" };
+      targets.push({
+        target: `${checks.map((b) => `${label[b.key]} <= ${b.max.toLocaleString("en-US")}`).join(", ")} @ ${scale.products}`,
+        case: row.case,
+        value: checks.map((b) => b.value.toLocaleString("en-US")).join(", "),
+        met: checks.every((b) => b.met),
+      });
     }
   }
   for (const scale of scales) {

@@ -11,14 +11,16 @@ export function renderMarkdown(results) {
       `load average at start ${machine.loadavg_at_start.join(" / ")}`,
   );
   out.push("");
-  out.push(
-    `Worker under \`wrangler dev\` (local D1, KV, Durable Objects) on 127.0.0.1; load from ${machine.tool}. ` +
-      `${machine.connections} connections, ${machine.duration_s} s per case after a ${machine.warmup_s} s warm-up, unless the case says otherwise. ` +
-      `"vs /health" is the case's requests/s as a fraction of the trivial route at the same scale (the better of its two runs, before and after the catalogue cases).`,
-  );
-  out.push("");
-  out.push("| products | case | req/s | p50 ms | p99 ms | requests | non-2xx | errors | vs /health |");
-  out.push("|---:|---|---:|---:|---:|---:|---:|---:|---:|");
+  const loadRows = scales.some((scale) => scale.rows.length > 0);
+  if (loadRows) {
+    out.push(
+      `Worker under \`wrangler dev\` (local D1, KV, Durable Objects) on 127.0.0.1; load from ${machine.tool}. ` +
+        `${machine.connections} connections, ${machine.duration_s} s per case after a ${machine.warmup_s} s warm-up, unless the case says otherwise. ` +
+        `"vs /health" is the case's requests/s as a fraction of the trivial route at the same scale (the better of its two runs, before and after the catalogue cases).`,
+    );
+    out.push("");
+    out.push("| products | case | req/s | p50 ms | p99 ms | requests | non-2xx | errors | vs /health |", "|---:|---|---:|---:|---:|---:|---:|---:|---:|");
+  }
   for (const scale of scales) {
     for (const r of scale.rows) {
       const none = r.requests === 0;
@@ -28,9 +30,11 @@ export function renderMarkdown(results) {
       out.push(`| ${scale.products.toLocaleString("en-US")} | ${r.name} | ${r.rps} | ${p50} | ${p99} | ${r.requests} | ${r.non2xx}${r.non2xx ? ` (${codes(r)})` : ""} | ${errors} | ${pct(r.fraction_of_health)} |`);
     }
   }
-  out.push("");
+  if (loadRows) out.push("");
+  renderCost(out, results);
   for (const scale of scales) {
-    out.push(`**${scale.products.toLocaleString("en-US")} products** (seeded by ${scale.seeder.seeder} in ${scale.seeder.seconds.toFixed(1)} s; /health ceiling ${scale.health_rps} req/s)`, "");
+    const ceiling = scale.health_rps ? `; /health ceiling ${scale.health_rps} req/s` : "";
+    out.push(`**${scale.products.toLocaleString("en-US")} products** (seeded by ${scale.seeder.seeder} in ${scale.seeder.seconds.toFixed(1)} s${ceiling})`, "");
     for (const note of scale.notes) out.push(`- ${note}`);
     out.push("");
   }
@@ -53,3 +57,35 @@ const codes = (r) =>
     .filter(([code]) => !code.startsWith("2"))
     .map(([code, n]) => `${n}×${code}`)
     .join(", ");
+
+const n = (v) => (typeof v === "number" ? v.toLocaleString("en-US") : "");
+
+/** The cost table: one metered request per route and scale (scripts/bench/cost.mjs). */
+function renderCost(out, results) {
+  const scales = results.scales.filter((scale) => scale.cost?.length);
+  if (!scales.length) return;
+  const model = results.cost_model;
+  out.push("## Cost per request", "");
+  out.push(
+    "One request at a time through the Worker's cost meter (`X-Cost`, src/lib/instrument.ts). **rt**: round trips in sequence " +
+      "(an I/O is one deeper than the deepest I/O finished when it started; a concurrent wave counts once; edge-cache lookups count). " +
+      "**D1**: D1 calls (of which replica-eligible reads through a Sessions API session). **DO**: Durable Object calls from the Worker " +
+      "(the objects' own D1 writes are not counted). **cache**: Cache API operations (hits). **far ms**: modeled latency for a far client: " +
+      `${model.latency_ms.client_to_edge} ms client to edge, plus along the sequence ${model.latency_ms.d1_primary_or_do_or_kv_write} ms per D1-primary, ` +
+      `Durable Object or KV-write step and ${model.latency_ms.d1_replica_or_kv_read_or_cache} ms per replica, KV-read or cache step. ` +
+      `**$/M**: platform cost of a million such requests at Cloudflare's Workers Paid prices of ${model.prices.as_of} beyond the included ` +
+      `usage (Workers request, D1 rows read and written, DO requests and ${model.do_active_ms} ms of DO duration per call, KV operations; ` +
+      "Worker CPU time not included). Background work (the edge-cache put) is in the counts, not in rt or far ms.",
+    "",
+  );
+  out.push("| products | route | rt | D1 (replica) | rows read | rows written | DO | KV | cache (hits) | far ms | $/M |");
+  out.push("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  for (const scale of scales) {
+    for (const c of scale.cost) {
+      out.push(
+        `| ${n(scale.products)} | ${c.case} | ${c.rt} | ${c.d1} (${c.d1_replica}) | ${n(c.rows_read)} | ${n(c.rows_written)} | ${c.do} | ${c.kv} | ${c.cache} (${c.cache_hits}) | ${n(c.model_ms)} | ${c.usd_per_million.total.toFixed(2)} |`,
+      );
+    }
+  }
+  out.push("");
+}

@@ -70,12 +70,13 @@ export function d1Execute(dir, args) {
 
 /**
  * `wrangler dev` on a free loopback port (and a free inspector port, so parallel dev servers do not clash),
- * serving `dir`. Resolves once GET /health answers 200.
+ * serving `dir`, with extra `vars` (`--var NAME:VALUE`). Resolves once GET /health answers 200.
  */
-export async function startWorker(dir) {
+export async function startWorker(dir, { vars = {} } = {}) {
   const port = await freePort();
   const inspectorPort = await freePort();
   const args = ["dev", "--port", String(port), "--ip", "127.0.0.1", "--inspector-port", String(inspectorPort), "--persist-to", dir, "--log-level", "warn", "--show-interactive-dev-session=false"];
+  for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
   const child = spawn(WRANGLER, args, {
     cwd: ROOT,
     env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", BROWSER: "none" },
