@@ -7,7 +7,7 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../src/index";
-import { type CostReport, meterRequest } from "../src/lib/instrument";
+import { CostMeter, type CostReport, instrumentEnv, meterRequest } from "../src/lib/instrument";
 import { api, createAdmin, registerUser, type TestUser } from "./helpers";
 import { fillCart, insertCategory, insertProduct } from "./fixtures";
 
@@ -63,6 +63,56 @@ describe("cost meter", () => {
     expect(detail.status).toBe(200);
     expect(detail.cost.rt).toBeGreaterThan(0);
     expect(detail.cost.model_ms).toBeGreaterThan(20);
+  });
+
+  it("counts a concurrent wave as one round trip and a call after it as the next, weighing each step by its slowest call", async () => {
+    const meter = new CostMeter();
+    const metered = instrumentEnv(env, meter);
+    await Promise.all([metered.CARTS.get("a"), metered.CARTS.get("b"), metered.DB.prepare("SELECT 1 AS one").first()]);
+    await metered.CARTS.put("budget-key", "v", { expirationTtl: 60 });
+    const cost = meter.close();
+    expect(cost).toMatchObject({ rt: 2, d1: 1, kv: 3, kv_reads: 2, kv_writes: 1, do: 0 });
+    // 20 client to edge + max(5, 5, 150) + 150 (a KV write)
+    expect(cost.model_ms).toBe(20 + 150 + 150);
+  });
+
+  it("counts every method call on a Durable Object stub, however the stub was obtained", async () => {
+    const product = await insertProduct({ stock: 3 });
+    const meter = new CostMeter();
+    const metered = instrumentEnv(env, meter);
+    const byName = metered.INVENTORY.getByName(String(product));
+    const byId = metered.INVENTORY.get(metered.INVENTORY.idFromName(String(product)));
+    const [a, b] = await Promise.all([byName.getStock(product), byId.getStock(product)]);
+    expect(a.available).toBe(3);
+    expect(b.available).toBe(3);
+    expect(meter.close()).toMatchObject({ rt: 1, do: 2, model_ms: 20 + 150 });
+  });
+
+  it("treats reads through a Sessions API session as replica-eligible, writes and a first-primary first read as primary", async () => {
+    const meter = new CostMeter();
+    const metered = instrumentEnv(env, meter);
+    const session = metered.DB.withSession("first-primary");
+    await session.prepare("SELECT count(*) AS n FROM products").first(); // first read: primary
+    await session.prepare("SELECT count(*) AS n FROM categories").first(); // then a replica may serve it
+    await session.batch([session.prepare("SELECT 1"), session.prepare("SELECT 2")]);
+    await session.prepare("INSERT INTO categories (name, slug) VALUES (?, ?)").bind("Session Cat", "session-cat").run();
+    expect(typeof session.getBookmark()).not.toBe("undefined");
+    const unconstrained = metered.DB.withSession();
+    await unconstrained.prepare("SELECT 1").first();
+    const cost = meter.close();
+    expect(cost).toMatchObject({ rt: 5, d1: 5, d1_replica: 3, rows_unknown: 0 });
+    expect(cost.rows_written).toBeGreaterThan(0); // the row and its index entries
+    expect(cost.model_ms).toBe(20 + 150 + 5 + 5 + 150 + 5);
+  });
+
+  it("leaves I/O handed to waitUntil out of the response's round trips", async () => {
+    const meter = new CostMeter();
+    const ctx = createExecutionContext();
+    const metered = instrumentEnv(env, meter);
+    await metered.DB.prepare("SELECT 1").first();
+    meter.context(ctx).waitUntil(metered.CARTS.put("budget-bg", "v", { expirationTtl: 60 }));
+    await waitOnExecutionContext(ctx);
+    expect(meter.close()).toMatchObject({ rt: 1, kv_writes: 1, bg: 1, model_ms: 20 + 150 });
   });
 
   it("answers an X-Cost header only when INSTRUMENT is 1 and the request asks", async () => {
