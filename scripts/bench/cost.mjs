@@ -150,7 +150,9 @@ export async function measureCosts(base, { admin, words, total, password }) {
   add("login with an anonymous cart to merge", await metered(base, "/api/auth/login/", { method: "POST", body: { username: merger.username, password }, headers: { "X-Cart-Id": cartId } }), { rt: 4 });
 
   add("admin dashboard (/api/products/analytics/)", await metered(base, "/api/products/analytics/", { token: adminToken }), { ...session, rows_read: 20_000 });
+  add("admin sales report (30 days)", await metered(base, "/api/orders/sales_report/", { token: adminToken }), { ...session, rows_read: 20_000 });
   add("admin orders list", await metered(base, "/api/orders/", { token: adminToken }), session);
+  add("admin low-stock list", await metered(base, "/api/products/low_stock/", { token: adminToken }), session);
   return rows;
 }
 
