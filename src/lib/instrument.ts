@@ -1,8 +1,10 @@
 /**
  * The cost meter of issue 14: what one request costs in I/O, counted, not guessed. Off unless the Worker runs with
  * the var `INSTRUMENT=1` and the request asks with `X-Cost-Report: 1`; the response then carries
- * `X-Cost: rt=2;d1=2;d1_replica=0;rows_read=51;...`. When off, the fetch entry compares one string and calls the app
- * exactly as before: no wrapper, no proxy, no patched prototype. Never set INSTRUMENT in production.
+ * `X-Cost: rt=2;model_ms=320;d1=2;d1_replica=0;rows_read=51;...`. When off, the fetch entry compares one string and
+ * calls the app exactly as before: no wrapper, no proxy, no patched prototype (the first metered request taps the D1
+ * transport and the Cache API for the isolate's life; calls outside a metered request pass straight through).
+ * Never set INSTRUMENT in production: the header describes the backend to anyone who asks.
  *
  * Only the Worker's own I/O is counted, through a wrapped `env` (a Durable Object's own D1 writes are the object's):
  * - D1: every prepare().first/all/run/raw, batch and exec, on the database or on a `withSession()` session; rows
@@ -361,9 +363,20 @@ function tapCacheApi(): void {
 
 // ---- the wrapped env and the fetch entry ----
 
-const isD1 = (v: Record<string, unknown>) => typeof v.prepare === "function" && typeof v.batch === "function";
-const isNamespace = (v: Record<string, unknown>) => typeof v.idFromName === "function" && typeof v.get === "function";
-const isKv = (v: Record<string, unknown>) => typeof v.getWithMetadata === "function" && typeof v.put === "function" && typeof v.list === "function";
+type BindingKind = "d1" | "do" | "kv";
+const KINDS: Record<string, BindingKind> = { D1Database: "d1", DurableObjectNamespace: "do", KvNamespace: "kv" };
+
+/** By the runtime's class, else by shape (never for service bindings: an RPC stub has every method name). */
+function bindingKind(value: object): BindingKind | null {
+  const name = (Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null)?.constructor?.name ?? "";
+  if (KINDS[name]) return KINDS[name];
+  if (name === "Fetcher") return null;
+  const v = value as Record<string, unknown>;
+  if (typeof v.prepare === "function" && typeof v.batch === "function") return "d1";
+  if (typeof v.idFromName === "function" && typeof v.get === "function") return "do";
+  if (typeof v.getWithMetadata === "function" && typeof v.put === "function" && typeof v.list === "function") return "kv";
+  return null;
+}
 
 /** `env` whose D1, Durable Object and KV bindings count every call into `meter` (other bindings pass through). */
 export function instrumentEnv<E extends object>(env: E, meter: CostMeter): E {
@@ -374,13 +387,13 @@ export function instrumentEnv<E extends object>(env: E, meter: CostMeter): E {
       const value = Reflect.get(target, prop, target) as unknown;
       if (value === null || typeof value !== "object") return value;
       if (!wrapped.has(prop)) {
-        const binding = value as Record<string, unknown>;
+        const kind = bindingKind(value);
         let metered: unknown = value;
-        if (isD1(binding)) {
+        if (kind === "d1") {
           tapD1Transport(value as D1Database);
           metered = meterD1(value as D1Database, meter, { session: null });
-        } else if (isNamespace(binding)) metered = meterNamespace(value, meter);
-        else if (isKv(binding)) metered = meterKv(value, meter);
+        } else if (kind === "do") metered = meterNamespace(value, meter);
+        else if (kind === "kv") metered = meterKv(value, meter);
         wrapped.set(prop, metered);
       }
       return wrapped.get(prop);
