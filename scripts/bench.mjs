@@ -210,7 +210,7 @@ async function runScale(products, { first, full, words, analyticsOrders = 0 }) {
       log(`scale ${products}: cost phase (one request at a time, metered)`);
       try {
         cost = await measureCosts(base, { admin: { username: ADMIN.username, password: ADMIN.password }, words, total, password: USER_PASSWORD });
-        for (const c of cost) log(`  cost ${c.case}: rt ${c.rt}, d1 ${c.d1}, rows ${c.rows_read}/${c.rows_written}, do ${c.do}, kv ${c.kv}, ${c.model_ms} ms, $${c.usd_per_million.total}/M`);
+        for (const c of cost) log(`  cost ${c.case}: rt ${c.rt} (max ${c.rt_max}), d1 ${c.d1}, rows ${c.rows_read}/${c.rows_written}, do ${c.do}, kv ${c.kv}, ${c.model_ms} ms, $${c.usd_per_million.total}/M`);
       } catch (err) {
         if (COST_ONLY) throw err;
         notes.push(`cost phase failed: ${err.message}`);

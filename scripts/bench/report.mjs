@@ -68,11 +68,12 @@ function renderCost(out, results) {
   out.push("## Cost per request", "");
   out.push(
     "One request at a time through the Worker's cost meter (`X-Cost`, src/lib/instrument.ts). **rt**: round trips in sequence " +
-      "(an I/O is one deeper than the deepest I/O finished when it started; a concurrent wave counts once; edge-cache lookups count). " +
+      "(a step starts when an I/O starts while none of the request's other I/O is in flight, so a concurrent wave counts once; edge-cache " +
+      "lookups count; `a–b` when parallel branches with sequences of their own make the lower bound a and the upper bound b differ). " +
       "**D1**: D1 calls (of which replica-eligible reads through a Sessions API session). **DO**: Durable Object calls from the Worker " +
       "(the objects' own D1 writes are not counted). **cache**: Cache API operations (hits). **far ms**: modeled latency for a far client: " +
-      `${model.latency_ms.client_to_edge} ms client to edge, plus along the sequence ${model.latency_ms.d1_primary_or_do_or_kv_write} ms per D1-primary, ` +
-      `Durable Object or KV-write step and ${model.latency_ms.d1_replica_or_kv_read_or_cache} ms per replica, KV-read or cache step. ` +
+      `${model.latency_ms.client_to_edge} ms client to edge, plus per step its slowest I/O: ${model.latency_ms.d1_primary_or_do_or_kv_write} ms to the D1 ` +
+      `primary, a Durable Object or a KV write, ${model.latency_ms.d1_replica_or_kv_read_or_cache} ms to a replica, a KV read or the cache. ` +
       `**$/M**: platform cost of a million such requests at Cloudflare's Workers Paid prices of ${model.prices.as_of} beyond the included ` +
       `usage (Workers request, D1 rows read and written, DO requests and ${model.do_active_ms} ms of DO duration per call, KV operations; ` +
       "Worker CPU time not included). Background work (the edge-cache put) is in the counts, not in rt or far ms.",
@@ -83,7 +84,7 @@ function renderCost(out, results) {
   for (const scale of scales) {
     for (const c of scale.cost) {
       out.push(
-        `| ${n(scale.products)} | ${c.case} | ${c.rt} | ${c.d1} (${c.d1_replica}) | ${n(c.rows_read)} | ${n(c.rows_written)} | ${c.do} | ${c.kv} | ${c.cache} (${c.cache_hits}) | ${n(c.model_ms)} | ${c.usd_per_million.total.toFixed(2)} |`,
+        `| ${n(scale.products)} | ${c.case} | ${c.rt_max > c.rt ? `${c.rt}–${c.rt_max}` : c.rt} | ${c.d1} (${c.d1_replica}) | ${n(c.rows_read)} | ${n(c.rows_written)} | ${c.do} | ${c.kv} | ${c.cache} (${c.cache_hits}) | ${n(c.model_ms)} | ${c.usd_per_million.total.toFixed(2)} |`,
       );
     }
   }

@@ -13,14 +13,16 @@
  * - KV: every get/getWithMetadata/put/delete/list. Cache API (a global, so attributed through AsyncLocalStorage):
  *   every match/put/delete; a match that returns a response is a hit.
  *
- * Round trips in sequence (`rt`): each I/O gets a depth, 1 + the largest depth among the request's I/Os that had
- * already finished when it started. A concurrent wave (`Promise.all`) is one level; a call made after awaiting another
- * one is a level deeper, also when the two sit in parallel branches. `rt` is the deepest I/O the response waited for.
- * Modeled latency (`model_ms`) weighs the same graph: an I/O ends at (the latest modeled end among the I/Os finished
- * when it started) + its reach, 150 ms to the D1 primary, a Durable Object or a KV write, 5 ms to a D1 read replica
- * (a read through a session, except the first one of a "first-primary" session), a KV read or the Cache API; plus
- * 20 ms client to edge. I/O the response does not wait for (handed to waitUntil, like the edge-cache put, or still
- * running when the response is returned) is `bg`: in the operation and row totals, not in `rt` or `model_ms`.
+ * Round trips in sequence (`rt`): a step starts when an I/O starts while none of the request's other I/O is in
+ * flight; an I/O started while others are in flight joins their step. So a concurrent wave (`Promise.all`) is one
+ * step and a call made after awaiting the previous one is the next. Parallel branches that each make several calls
+ * can merge into fewer steps than their longest branch, so `rt` is a lower bound of the critical path; `rt_max` is an
+ * upper bound (an I/O is one deeper than the deepest I/O finished when it started, related or not); they agree
+ * unless parallel branches have sequences of their own. Modeled latency (`model_ms`): 20 ms client to edge plus, per
+ * step, its slowest I/O: 150 ms to the D1 primary, a Durable Object or a KV write; 5 ms to a D1 read replica (a read
+ * through a session, except the first one of a "first-primary" session), a KV read or the Cache API. I/O the response
+ * does not wait for (handed to waitUntil, like the edge-cache put, or still running when the response is returned) is
+ * `bg`: in the operation and row totals, not in the steps.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 
@@ -46,7 +48,7 @@ const COUNTERS = [
 ] as const;
 type Counter = (typeof COUNTERS)[number];
 
-export type CostReport = { rt: number; model_ms: number; bg: number } & Record<Counter, number>;
+export type CostReport = { rt: number; rt_max: number; model_ms: number; bg: number } & Record<Counter, number>;
 
 interface D1Meta {
   rows_read?: number;
@@ -55,40 +57,57 @@ interface D1Meta {
 
 const meterStorage = new AsyncLocalStorage<CostMeter>();
 
-interface Io {
+/** One I/O of the request, in start order: what it was, where it stands in the sequence, and its modeled reach. */
+export interface IoRecord {
+  what: string;
+  reach: Reach;
+  /** The step (wave) it belongs to: it joined the I/O in flight when it started, or opened the next step. */
+  wave: number;
+  /** 1 + the deepest of the request's I/O that had finished when it started (the upper bound, `rt_max`). */
   depth: number;
-  endMs: number;
-  settled: boolean;
   /** Not waited for by the response: started after it, handed to waitUntil, or still running when it went out. */
   background: boolean;
+}
+
+interface Io extends IoRecord {
+  settled: boolean;
 }
 
 /** The counters of one request. */
 export class CostMeter {
   readonly counts = Object.fromEntries(COUNTERS.map((name) => [name, 0])) as Record<Counter, number>;
+  /** Every I/O of the request, for finding which call is the extra round trip. */
+  readonly trace: IoRecord[] = [];
+  private waves = 0;
+  private waiting = 0;
   private depthDone = 0;
-  private msDone = 0;
   private background = 0;
   private readonly running = new Set<Io>();
   private readonly byPromise = new WeakMap<object, Io>();
-  private frozen: { rt: number; model_ms: number } | null = null;
+  private frozen: { rt: number; rt_max: number; model_ms: number } | null = null;
 
   /** Runs `fn` with this meter as the request's (so Cache API calls made inside are counted here). */
   run<R>(fn: () => R): R {
     return meterStorage.run(this, fn);
   }
 
-  /** Times one I/O: its depth and modeled end come from the I/Os already finished when it starts. */
-  track<T>(reach: Reach, start: () => PromiseLike<T>, after?: (value: T) => void): Promise<T> {
-    const io: Io = { depth: this.depthDone + 1, endMs: this.msDone + LATENCY_MS[reach], settled: false, background: this.frozen !== null };
+  /** Records one I/O: a new step if none of the request's other I/O is in flight, else part of the current one. */
+  track<T>(what: string, reach: Reach, start: () => PromiseLike<T>, after?: (value: T) => void): Promise<T> {
+    const io: Io = { what, reach, wave: 0, depth: this.depthDone + 1, background: this.frozen !== null, settled: false };
     if (io.background) this.background++;
+    else {
+      if (this.waiting === 0) this.waves++;
+      io.wave = this.waves;
+      this.waiting++;
+    }
+    this.trace.push(io);
     this.running.add(io);
     const settle = () => {
       io.settled = true;
       this.running.delete(io);
       if (io.background) return;
+      this.waiting--;
       this.depthDone = Math.max(this.depthDone, io.depth);
-      this.msDone = Math.max(this.msDone, io.endMs);
     };
     let pending: PromiseLike<T>;
     try {
@@ -116,8 +135,13 @@ export class CostMeter {
   detach(promise: unknown): void {
     const io = typeof promise === "object" && promise !== null ? this.byPromise.get(promise) : undefined;
     if (!io || io.settled || io.background) return;
+    this.toBackground(io);
+  }
+
+  private toBackground(io: Io): void {
     io.background = true;
     this.background++;
+    this.waiting--;
   }
 
   /** An execution context whose waitUntil detaches this request's I/O from the response's sequence. */
@@ -144,22 +168,27 @@ export class CostMeter {
     }
   }
 
-  /** The response is out: fixes rt and model_ms; what is still running from now on is background work. */
+  /** The response is out: fixes the sequence; what is still running from now on is background work. */
   close(): CostReport {
     if (this.frozen === null) {
-      this.frozen = { rt: this.depthDone, model_ms: LATENCY_MS.client + this.msDone };
-      for (const io of this.running) {
-        if (io.background) continue;
-        io.background = true;
-        this.background++;
-      }
+      for (const io of this.running) if (!io.background) this.toBackground(io);
+      this.frozen = this.sequence();
     }
     return this.report();
   }
 
   report(): CostReport {
-    const frozen = this.frozen ?? { rt: this.depthDone, model_ms: LATENCY_MS.client + this.msDone };
-    return { ...frozen, ...this.counts, bg: this.background };
+    return { ...(this.frozen ?? this.sequence()), ...this.counts, bg: this.background };
+  }
+
+  /** Steps that hold at least one I/O the response waited for; each costs its slowest I/O. */
+  private sequence(): { rt: number; rt_max: number; model_ms: number } {
+    const slowest = new Map<number, number>();
+    for (const io of this.trace) {
+      if (!io.background) slowest.set(io.wave, Math.max(slowest.get(io.wave) ?? 0, LATENCY_MS[io.reach]));
+    }
+    const steps = [...slowest.values()];
+    return { rt: steps.length, rt_max: this.depthDone, model_ms: LATENCY_MS.client + steps.reduce((a, b) => a + b, 0) };
   }
 }
 
@@ -223,7 +252,7 @@ function meteredD1<T>(meter: CostMeter, route: D1Route, sqls: string[], resultHa
   const reach = d1Reach(route, sqls.every(isRead));
   meter.counts.d1++;
   if (reach === "near") meter.counts.d1_replica++;
-  return meter.track(reach, () => {
+  return meter.track(`D1 ${sqls.join("; ").replace(/\s+/g, " ").slice(0, 120)}`, reach, () => {
     const metas: D1Meta[] = [];
     d1MetaSink = (meta) => metas.push(meta);
     let pending: Promise<T>;
@@ -295,7 +324,7 @@ function meterStub<S extends object>(stub: S, meter: CostMeter): S {
       if (typeof prop === "symbol" || prop === "then" || typeof value !== "function") return value;
       return (...args: unknown[]) => {
         meter.counts.do++;
-        return meter.track("far", () => Reflect.apply(value, target, args) as PromiseLike<unknown>);
+        return meter.track(`DO ${prop}`, "far", () => Reflect.apply(value, target, args) as PromiseLike<unknown>);
       };
     },
   });
@@ -333,7 +362,7 @@ function meterKv<K extends object>(kv: K, meter: CostMeter): K {
       return (...args: unknown[]) => {
         meter.counts.kv++;
         meter.counts[op[1]]++;
-        return meter.track(op[0], () => Reflect.apply(value, target, args) as Promise<unknown>);
+        return meter.track(`KV ${String(prop)}`, op[0], () => Reflect.apply(value, target, args) as Promise<unknown>);
       };
     },
   });
@@ -354,7 +383,7 @@ function tapCacheApi(): void {
       const meter = meterStorage.getStore();
       if (!meter) return Reflect.apply(original, this, args);
       meter.counts.cache++;
-      return meter.track("near", () => Reflect.apply(original, this, args) as Promise<unknown>, (result) => {
+      return meter.track(`cache ${name}`, "near", () => Reflect.apply(original, this, args) as Promise<unknown>, (result) => {
         if (name === "match" && result) meter.counts.cache_hits++;
       });
     };
