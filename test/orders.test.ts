@@ -13,6 +13,14 @@ const checkout = (user: TestUser, body: object = address, headers: Record<string
   api("POST", "/api/orders/create_order/", { token: user.access, body, headers });
 const asAuthUser = (u: TestUser): AuthUser => ({ id: u.id, username: u.username, email: u.email, isStaff: false, sessionId: "test" });
 
+describe("an admin's order list before any order exists (first in this file: the shop is empty)", () => {
+  it("answers a page past the end with 404 Invalid page., not a 500", async () => {
+    const admin = await createAdmin();
+    expect(await api("GET", "/api/orders/?page=2", { token: admin.access })).toMatchObject({ status: 404, body: { detail: "Invalid page." } });
+    expect(await api("GET", "/api/orders/", { token: admin.access })).toMatchObject({ status: 200, body: { count: 0, results: [] } });
+  });
+});
+
 describe("create_order (the original's checks)", () => {
   it("turns a cart of 2 x 100.00 into an order of 200.00 and takes the stock 10 -> 8", async () => {
     const user = await registerUser();

@@ -132,12 +132,14 @@ export class Inventory extends DurableObject<Env> {
   }
 
   /**
-   * Re-writes the D1 projection if D1 holds an older version than this object (a projection write that failed or
-   * died). Called by the scheduled sweep; an object that never held stock is left alone (not seeded). True if healed.
+   * Re-writes the D1 projection if it shows another stock than this object (a projection write that failed or died,
+   * or a hand edit). Called by the scheduled sweep; an object that never held stock is left alone (not seeded).
+   * True if healed.
    */
-  async healProjection(d1Version: number, d1Stock: number): Promise<boolean> {
+  async healProjection(d1Stock: number): Promise<boolean> {
     const row = this.row();
-    if (!row || (d1Version >= row.version && d1Stock === row.available)) return false;
+    // Same stock, older version (e.g. the object seeded itself from D1): nothing a reader could see is wrong.
+    if (!row || d1Stock === row.available) return false;
     await this.project(row, { force: true });
     return true;
   }

@@ -68,7 +68,8 @@ export async function listOrders(db: Database, userId: number | null, page: Page
  * The same page of every order as `ORDER BY created_at DESC, id DESC LIMIT l OFFSET o`, reading about one day of
  * orders instead of `o`. `skip` finds the day the offset falls in (every order of a newer day sorts before every order
  * of that day, since created_at starts with its day) and how many orders the newer days hold; the page is then read
- * from that day down, offset by the rest. One statement, so it stays one round trip.
+ * from that day down, offset by the rest. One statement, so it stays one round trip. With no orders at all, `skip`
+ * finds no day and the page is empty (never a NULL offset, which SQLite refuses).
  */
 function adminPageAfterSkippedDays(db: Database, page: PageRequest): Promise<OrderListRow[]> {
   return db.all<OrderListRow>(sql`
@@ -81,9 +82,9 @@ function adminPageAfterSkippedDays(db: Database, page: PageRequest): Promise<Ord
       o.payment_status as paymentStatus, (select count(*) from order_items i where i.order_id = o.id) as itemsCount,
       o.created_at as createdAt
     from orders o
-    where o.created_at < (select date(day, '+1 day') from skip)
+    where o.created_at < coalesce((select date(day, '+1 day') from skip), '')
     order by o.created_at desc, o.id desc
-    limit ${page.limit} offset ${page.offset} - (select newer from skip)`);
+    limit ${page.limit} offset max(0, ${page.offset} - coalesce((select newer from skip), 0))`);
 }
 
 /** One order with its items (product data is current, price and subtotal are the purchase-time snapshot). */

@@ -86,12 +86,12 @@ export async function runSweep(env: Env, now = Date.now()): Promise<SweepReport>
 async function healProjections(env: Env, db: Database): Promise<number> {
   const cursor = (await db.select({ position: sweepCursors.position }).from(sweepCursors).where(eq(sweepCursors.name, "projection")))[0]?.position ?? 0;
   const window = await db
-    .select({ id: products.id, stock: products.stock, version: products.stockVersion })
+    .select({ id: products.id, stock: products.stock })
     .from(products)
     .where(gt(products.id, cursor))
     .orderBy(asc(products.id))
     .limit(SWEEP_BATCH);
-  const healed = await Promise.allSettled(window.map((p) => inventoryOf(env, p.id).healProjection(p.version, p.stock)));
+  const healed = await Promise.allSettled(window.map((p) => inventoryOf(env, p.id).healProjection(p.stock)));
   const next = window.length < SWEEP_BATCH ? 0 : window[window.length - 1].id;
   await db
     .insert(sweepCursors)
