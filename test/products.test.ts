@@ -627,6 +627,20 @@ describe("query plans", () => {
     }
   });
 
+  it("picks a deeper page's ids from the index alone, then reads only that page's products", async () => {
+    const deep = { page: 20, pageSize: 50, limit: 50, offset: 950 };
+    for (const [filters, ordering, index] of [
+      [{ activeOnly: true }, undefined, "products_active_created_idx"],
+      [{ activeOnly: true }, [{ field: "price", desc: true }], "products_active_price_idx"],
+      [{ activeOnly: true, category: "x" }, undefined, "products_category_created_idx"],
+    ] as [ProductFilters, OrderingKey[] | undefined, string][]) {
+      const steps = (await plan(listQueries(db(env.DB), filters, ordering, deep).rows)).join(" | ");
+      expect(steps).toContain(index);
+      expect(steps).toMatch(/SEARCH products USING INTEGER PRIMARY KEY \(rowid=\?\)/);
+      expect(steps).not.toMatch(/SCAN (products|"products")\b(?! USING)/);
+    }
+  });
+
   it("drives a search from the FTS index, so the MATCH runs once (not once per product)", async () => {
     const filterSets: ProductFilters[] = [
       { activeOnly: true, searchTerms: ["phone"] },

@@ -68,9 +68,14 @@ export function userCartStore(db: Database, userId: number): CartStore {
     async view() {
       const existing = await readView();
       if (existing) return existing;
-      // Every user has a cart from the first look on, as in the original.
-      await ensureCart(db, userId);
-      return (await readView())!;
+      // Every user has a cart from the first look on, as in the original. A new cart has no lines, so the row the
+      // upsert returns is the whole view (the no-op update makes it return the row a racing request created).
+      const [cart] = await db
+        .insert(carts)
+        .values({ userId })
+        .onConflictDoUpdate({ target: carts.userId, set: { userId: sql`excluded.user_id` } })
+        .returning();
+      return { id: cart.id, lines: [], createdAt: cart.createdAt, updatedAt: cart.updatedAt };
     },
     async quantityOf(productId) {
       const row = await db

@@ -5,7 +5,7 @@
  * onto the products indexes (is_active with created_at / price / name / stock, category with created_at) and
  * onto the trigram FTS5 index for search; no LIKE '%x%' scan unless a search has only one- or two-letter terms.
  */
-import { and, asc, desc, eq, gt, gte, lt, lte, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gt, gte, inArray, lt, lte, sql, type SQL } from "drizzle-orm";
 import { integer, real, sqliteTable, text, type SelectedFields, type SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Database } from "../../db/client";
 import { categories, products } from "../../db/schema";
@@ -104,6 +104,18 @@ function selectRows(db: Database, filters: ProductFilters, ordering: OrderingKey
   const orderBy = byRank
     ? [asc(productsFts.rank), asc(products.id)]
     : [...keys.map((k) => (k.desc ? desc(orderColumns[k.field]) : asc(orderColumns[k.field]))), keys[0].desc ? desc(products.id) : asc(products.id)];
+  if (match === null && offset > 0) {
+    // A deeper page: the ids are picked from the index alone (it holds the rowid), and only the page's own rows are
+    // then read, so the rows skipped by OFFSET cost an index entry each instead of a whole product row.
+    const pageIds = db.select({ id: products.id }).from(products).where(where).orderBy(...orderBy).limit(limit).offset(offset);
+    return db
+      .select(productListColumns)
+      .from(products)
+      .innerJoin(categories, eq(categories.id, products.categoryId))
+      .where(inArray(products.id, pageIds))
+      .orderBy(...orderBy)
+      .$dynamic();
+  }
   return selectFrom(db, productListColumns, match)
     .innerJoin(categories, eq(categories.id, products.categoryId))
     .where(where)
