@@ -24,6 +24,16 @@ const backdate = (orderId: number, minutes: number) =>
     .bind(new Date(Date.now() - minutes * 60_000).toISOString(), orderId)
     .run();
 
+/** A new shopper's order of `quantity` units of a new product holding `stock` units. */
+async function placeOrder(stock: number, quantity: number) {
+  const user = await registerUser();
+  const product = await insertProduct({ stock });
+  await fillCart(user.id, [[product, quantity]]);
+  const placed = await checkout(user);
+  expect(placed.status).toBe(201);
+  return { user, product, order: placed.body };
+}
+
 const projectedStock = async (productId: number) =>
   (await env.DB.prepare("SELECT stock FROM products WHERE id = ?").bind(productId).first<{ stock: number }>())!.stock;
 
@@ -131,10 +141,7 @@ describe("unpaid orders", () => {
   });
 
   it("the sweep cancels an order left unpaid past PENDING_ORDER_TTL_SECONDS and restores its stock, exactly once", async () => {
-    const user = await registerUser();
-    const product = await insertProduct({ stock: 10 });
-    await fillCart(user.id, [[product, 4]]);
-    const order = (await checkout(user)).body;
+    const { user, product, order } = await placeOrder(10, 4);
     await fillCart(user.id, [[product, 1]]);
     const fresh = (await checkout(user)).body;
     await backdate(order.id, 31);
@@ -152,10 +159,7 @@ describe("unpaid orders", () => {
   });
 
   it("two sweeps and the owner's cancel racing for one expired order restore its stock once", async () => {
-    const user = await registerUser();
-    const product = await insertProduct({ stock: 10 });
-    await fillCart(user.id, [[product, 3]]);
-    const order = (await checkout(user)).body;
+    const { user, product, order } = await placeOrder(10, 3);
     await backdate(order.id, 45);
     await Promise.all([runSweep(env), runSweep(env), api("POST", `/api/orders/${order.id}/cancel/`, { token: user.access })]);
     expect((await orderRow(order.id))?.status).toBe("cancelled");
@@ -177,10 +181,7 @@ describe("unpaid orders", () => {
   });
 
   it("the Worker's scheduled handler runs the sweep", async () => {
-    const user = await registerUser();
-    const product = await insertProduct({ stock: 10 });
-    await fillCart(user.id, [[product, 2]]);
-    const order = (await checkout(user)).body;
+    const { product, order } = await placeOrder(10, 2);
     await backdate(order.id, 60);
     const ctx = createExecutionContext();
     worker.scheduled(createScheduledController({ cron: "*/5 * * * *" }), env, ctx);
@@ -192,10 +193,7 @@ describe("unpaid orders", () => {
 
 describe("the sweep repairs", () => {
   it("finishes a cancel that died after changing the status, before restocking", async () => {
-    const user = await registerUser();
-    const product = await insertProduct({ stock: 10 });
-    await fillCart(user.id, [[product, 2]]);
-    const order = (await checkout(user)).body;
+    const { product, order } = await placeOrder(10, 2);
     // The status flip of a cancel whose request died right after it: no restock, no restocked_at.
     await env.DB.prepare("UPDATE orders SET status = 'cancelled' WHERE id = ?").bind(order.id).run();
     expect(await stockOf(product)).toMatchObject({ available: 8, sold: 2 });
@@ -210,10 +208,7 @@ describe("the sweep repairs", () => {
   });
 
   it("finishes a cancel whose restock call failed at the inventory object", async () => {
-    const user = await registerUser();
-    const product = await insertProduct({ stock: 10 });
-    await fillCart(user.id, [[product, 2]]);
-    const order = (await checkout(user)).body;
+    const { product, order } = await placeOrder(10, 2);
     // The inventory namespace as production shows a failing object call: the stub's RPC throws.
     const failing = {
       ...env,
