@@ -107,6 +107,25 @@ describe("one cart, one order", () => {
     await expectInvariant(product);
   });
 
+  it("a checkout that outlived its cart lease writes nothing once another checkout took the cart", async () => {
+    const user = await registerUser();
+    const product = await insertProduct({ stock: 10 });
+    await fillCart(user.id, [[product, 2]]);
+    let second: Awaited<ReturnType<typeof checkout>> | undefined;
+    const slow = createOrder(env, db(env.DB), asAuthUser(user), address, {
+      afterReserve: async () => {
+        // the slow checkout's lease runs out, and the shopper's next tap takes the cart and places the order
+        await env.DB.prepare("UPDATE carts SET checkout_expires_at = 0 WHERE user_id = ?").bind(user.id).run();
+        second = await checkout(user);
+      },
+    });
+    await expect(slow).rejects.toMatchObject({ status: 409 });
+    expect(second?.status).toBe(201);
+    expect((await api("GET", "/api/orders/", { token: user.access })).body.count).toBe(1);
+    expect(await stockOf(product)).toMatchObject({ available: 8, reserved: 0, sold: 2 });
+    await expectInvariant(product);
+  });
+
   it("a user cart holds at most 100 different products", async () => {
     const user = await registerUser();
     const category = await insertCategory();

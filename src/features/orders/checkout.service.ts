@@ -28,6 +28,8 @@ import { cancelAndRestock } from "./orders.service";
 /** At most this many unpaid (pending or payment_failed) orders per user: each one holds stock until it expires. */
 export const MAX_UNPAID_ORDERS = 5;
 const ORDER_NUMBER_ATTEMPTS = 3;
+/** How long a cart lease outlives the checkout deadline: time for the order batch that started just before it. */
+const LEASE_MARGIN_MS = 5_000;
 
 export interface CheckoutInput {
   shipping_address?: string;
@@ -100,8 +102,10 @@ async function resolveShippingAddress(db: Database, userId: number, input: Check
 
 /**
  * Takes the user's cart for one checkout, in the same batch that reads its lines and counts the user's unpaid orders.
- * The lease is taken only if the cart has lines and no live checkout holds it; it lasts as long as a hold may, so it
- * outlives any checkout that is still allowed to write its order.
+ * The lease is taken only if the cart has lines and no live checkout holds it. It lasts a little longer than a
+ * checkout may spend before writing its order (half the hold's life), so a checkout whose Worker died blocks the next
+ * one for about a minute. Should a slow checkout outlive its lease and another take the cart, the slow one's order
+ * batch finds the lease gone and writes nothing.
  */
 async function claimCart(db: Database, userId: number, holdKey: string, leaseMs: number) {
   const now = Date.now();
@@ -144,7 +148,7 @@ export async function createOrder(env: Env, db: Database, user: AuthUser, input:
   const ttl = hooks.holdTtlMs ?? DEFAULT_HOLD_TTL_MS;
   const [shippingAddress, cart] = await Promise.all([
     resolveShippingAddress(db, user.id, input),
-    claimCart(db, user.id, holdKey, ttl),
+    claimCart(db, user.id, holdKey, ttl / 2 + LEASE_MARGIN_MS),
   ]).catch(async (err) => {
     await releaseCart(db, user.id, holdKey).catch(() => undefined); // the address was refused after the claim
     throw err;
