@@ -16,7 +16,7 @@ export async function availableStocks(env: Env, productIds: readonly number[]): 
 }
 
 /** Admin stock change: goes through the object, which then updates the D1 projection. */
-export async function setStock(env: Env, productId: number, available: number): Promise<StockSnapshot> {
+export async function setStock(env: Env, productId: number, available: number): Promise<StockWriteResult> {
   return inventoryOf(env, productId).setStock(productId, available);
 }
 

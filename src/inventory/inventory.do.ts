@@ -33,9 +33,10 @@ export interface ReserveResult {
   available: number;
 }
 
-/** The outcome of a conditional or relative admin stock write: `ok` false means nothing changed. */
+/** The outcome of an admin stock write: `ok` false means nothing changed; `previous` is `available` before it. */
 export interface StockWriteResult {
   ok: boolean;
+  previous: number;
   snapshot: StockSnapshot;
 }
 
@@ -89,21 +90,8 @@ export class Inventory extends DurableObject<Env> {
   }
 
   /** Admin sets the available stock; the difference is recorded as an adjustment. */
-  async setStock(productId: number, available: number): Promise<StockSnapshot> {
-    const existing = this.row();
-    if (!existing) {
-      this.sql.exec(
-        "INSERT INTO stock (id, product_id, available, total, version) VALUES (1, ?, ?, ?, 1)",
-        productId,
-        available,
-        available,
-      );
-    } else {
-      this.writeAvailable(available);
-    }
-    const row = this.row()!;
-    await this.project(row);
-    return this.snapshot(row);
+  async setStock(productId: number, available: number): Promise<StockWriteResult> {
+    return this.writeDecided(productId, () => available);
   }
 
   /**
@@ -111,24 +99,12 @@ export class Inventory extends DurableObject<Env> {
    * form was loaded makes this refuse rather than bring the sold units back.
    */
   async setStockIf(productId: number, expected: number, available: number): Promise<StockWriteResult> {
-    await this.ensure(productId);
-    const before = this.row()!; // re-read after the await: the check and the write below run with no await between
-    if (before.available !== expected) return { ok: false, snapshot: this.snapshot(before) };
-    this.writeAvailable(available);
-    const row = this.row()!;
-    await this.project(row);
-    return { ok: true, snapshot: this.snapshot(row) };
+    return this.writeDecided(productId, (current) => (current === expected ? available : null));
   }
 
   /** Adds `delta` (negative to remove) to the available stock, decided here so it needs no read first; never below zero. */
   async adjustStock(productId: number, delta: number): Promise<StockWriteResult> {
-    await this.ensure(productId);
-    const before = this.row()!; // re-read after the await: the check and the write below run with no await between
-    if (!Number.isInteger(delta) || before.available + delta < 0) return { ok: false, snapshot: this.snapshot(before) };
-    this.writeAvailable(before.available + delta);
-    const row = this.row()!;
-    await this.project(row);
-    return { ok: true, snapshot: this.snapshot(row) };
+    return this.writeDecided(productId, (current) => (Number.isInteger(delta) && current + delta >= 0 ? current + delta : null));
   }
 
   /**
@@ -244,6 +220,21 @@ export class Inventory extends DurableObject<Env> {
     });
     if (outcome.changed && to !== "committed") this.projectInBackground();
     return outcome.ok;
+  }
+
+  /**
+   * An admin write whose new `available` is decided from the current one (null: refused, nothing changes). The check and
+   * the write run with no await between them, so no reservation can slip in.
+   */
+  private async writeDecided(productId: number, decide: (current: number) => number | null): Promise<StockWriteResult> {
+    await this.ensure(productId);
+    const before = this.row()!; // re-read after the await
+    const next = decide(before.available);
+    if (next === null) return { ok: false, previous: before.available, snapshot: this.snapshot(before) };
+    this.writeAvailable(next);
+    const row = this.row()!;
+    await this.project(row);
+    return { ok: true, previous: before.available, snapshot: this.snapshot(row) };
   }
 
   /** Admin write of `available`; the difference goes into `total` (an adjustment), keeping the invariant. */

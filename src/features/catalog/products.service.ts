@@ -12,7 +12,8 @@ import { detail, errorMessage, fieldError, isForeignKeyViolation, notFound } fro
 import { formatMoney } from "../../lib/money";
 import { assertNoFieldErrors, type FieldErrors } from "../../lib/openapi";
 import { nowIso } from "../../lib/time";
-import { adjustStock, availableStock, setStock, setStockIf } from "../../inventory/inventory.client";
+import { adjustStock, setStock, setStockIf } from "../../inventory/inventory.client";
+import type { StockWriteResult } from "../../inventory/inventory.do";
 import { categorySubtreeQuery, renderSubtree } from "./categories.service";
 import type { ProductDetailOut, ProductInput } from "./products.schemas";
 import { slugify, uniqueSlugSql } from "./slug";
@@ -73,7 +74,7 @@ export async function updateProduct(db: Database, env: Env, id: number, input: P
     errors.stock_adjustment = ["Send either stock or stock_adjustment, not both."];
   }
   assertNoFieldErrors(errors);
-  const seen = ifMatch === undefined ? null : await requireUnchanged(db, env, id, ifMatch);
+  const seen = ifMatch === undefined ? null : await requireUnchanged(db, id, ifMatch);
   const stockWrite = await writeStock(env, id, input, seen);
   try {
     const updated = await db
@@ -99,29 +100,25 @@ export async function updateProduct(db: Database, env: Env, id: number, input: P
 }
 
 /** The product as the client's ETag described it, or 412 when it has changed since (or the ETag is not its own). */
-async function requireUnchanged(db: Database, env: Env, id: number, ifMatch: string): Promise<ProductDetailOut> {
+async function requireUnchanged(db: Database, id: number, ifMatch: string): Promise<ProductDetailOut> {
   const current = await productDetail(db, id, true);
   if (!etagMatches(ifMatch, await productEtag(current))) throw preconditionFailed();
   return current;
 }
 
+/** Writes the stock the input asks for, if any; returns the available units before and after, to undo it. */
 async function writeStock(env: Env, id: number, input: ProductInput, seen: ProductDetailOut | null) {
+  let result: StockWriteResult;
   if (input.stock_adjustment !== undefined) {
-    const result = await adjustStock(env, id, input.stock_adjustment);
-    if (!result.ok) {
-      throw fieldError("stock_adjustment", `Only ${result.snapshot.available} in stock; cannot remove ${-input.stock_adjustment}.`);
-    }
-    return { before: result.snapshot.available - input.stock_adjustment, after: result.snapshot.available };
+    result = await adjustStock(env, id, input.stock_adjustment);
+    if (!result.ok) throw fieldError("stock_adjustment", `Only ${result.previous} in stock; cannot remove ${-input.stock_adjustment}.`);
+  } else if (input.stock !== undefined) {
+    result = seen ? await setStockIf(env, id, seen.stock, input.stock) : await setStock(env, id, input.stock);
+    if (!result.ok) throw preconditionFailed();
+  } else {
+    return null;
   }
-  if (input.stock === undefined) return null;
-  if (!seen) {
-    const before = await availableStock(env, id);
-    await setStock(env, id, input.stock);
-    return { before, after: input.stock };
-  }
-  const result = await setStockIf(env, id, seen.stock, input.stock);
-  if (!result.ok) throw preconditionFailed();
-  return { before: seen.stock, after: input.stock };
+  return { before: result.previous, after: result.snapshot.available };
 }
 
 const preconditionFailed = () => detail(412, "The product has changed since it was loaded. Reload it and try again.");
