@@ -187,11 +187,8 @@ describe("unpaid orders", () => {
   });
 
   it("leaves paid orders and orders within their time alone", async () => {
-    const user = await registerUser();
     const admin = await createAdmin();
-    const product = await insertProduct({ stock: 10 });
-    await fillCart(user.id, [[product, 1]]);
-    const paid = (await checkout(user)).body;
+    const { product, order: paid } = await placeOrder(10, 1);
     await api("PATCH", `/api/orders/${paid.id}/update_status/`, { token: admin.access, body: { status: "paid" } });
     await backdate(paid.id, 120);
     await runSweep(env);

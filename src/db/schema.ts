@@ -163,6 +163,8 @@ export const ORDER_STATUSES = [
   "cancelled",
   "payment_failed",
 ] as const;
+/** Orders still waiting for their money: they hold stock, count towards a user's unpaid limit, and expire. */
+export const UNPAID_ORDER_STATUSES = ["pending", "payment_failed"] as const satisfies readonly (typeof ORDER_STATUSES)[number][];
 export const PAYMENT_STATUSES = ["pending", "success", "failed", "refunded"] as const;
 
 export const orders = sqliteTable(

@@ -15,7 +15,7 @@
 import { inArray, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Database } from "../../db/client";
-import { cartItems, carts, orderItems, orders, products } from "../../db/schema";
+import { cartItems, carts, orderItems, orders, products, UNPAID_ORDER_STATUSES } from "../../db/schema";
 import type { AuthUser } from "../../env";
 import { randomHex } from "../../lib/crypto";
 import { ApiError, errorMessage, fieldError, isNotNullViolation, isUniqueViolation } from "../../lib/errors";
@@ -123,7 +123,7 @@ async function claimCart(db: Database, userId: number, holdKey: string, leaseMs:
     db
       .select({ n: sql<number>`count(*)` })
       .from(orders)
-      .where(sql`${orders.userId} = ${userId} and ${orders.status} in ('pending', 'payment_failed')`),
+      .where(sql`${orders.userId} = ${userId} and ${orders.status} in ${UNPAID_ORDER_STATUSES}`),
   ]);
   return { claimed: claimed.length === 1, lines: lines as CartLine[], unpaid: unpaid[0]?.n ?? 0 };
 }
@@ -158,7 +158,7 @@ export async function createOrder(env: Env, db: Database, user: AuthUser, input:
   if (!cart.claimed) throw checkoutInProgress();
 
   const productIds = lines.map((l) => l.productId);
-  let reservedAll = false;
+  let reservesSent = false;
   try {
     const unavailable = lines.find((l) => !l.isActive);
     if (unavailable) throw errorMessage(400, `${unavailable.name} is no longer available`);
@@ -169,7 +169,7 @@ export async function createOrder(env: Env, db: Database, user: AuthUser, input:
     const results = await Promise.allSettled(
       lines.map((l) => inventoryOf(env, l.productId).reserve(l.productId, holdKey, l.quantity, ttl)),
     );
-    reservedAll = true;
+    reservesSent = true;
     const refused = results.findIndex((r) => r.status === "rejected" || !r.value.ok);
     if (refused >= 0) {
       const result = results[refused];
@@ -183,7 +183,7 @@ export async function createOrder(env: Env, db: Database, user: AuthUser, input:
   } catch (err) {
     if (err instanceof SimulatedCrash) throw err;
     // A reserve that took effect but whose answer was lost is released too (releasing an unknown key does nothing).
-    await Promise.all([reservedAll ? releaseHolds(env, holdKey, productIds) : undefined, releaseCart(db, user.id, holdKey)]);
+    await Promise.all([reservesSent ? releaseHolds(env, holdKey, productIds) : undefined, releaseCart(db, user.id, holdKey)]);
     throw err;
   }
 

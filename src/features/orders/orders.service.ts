@@ -7,7 +7,7 @@
  */
 import { and, asc, eq, inArray, isNull, lt, ne, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
-import { ORDER_STATUSES, orderItems, orders, type Order, type OrderStatus } from "../../db/schema";
+import { ORDER_STATUSES, orderItems, orders, UNPAID_ORDER_STATUSES, type Order, type OrderStatus } from "../../db/schema";
 import type { AuthUser } from "../../env";
 import { ApiError, errorMessage, notFound } from "../../lib/errors";
 import { nowIso } from "../../lib/time";
@@ -60,7 +60,7 @@ async function restockOrder(env: Env, db: Database, order: OrderRef, productIds?
 /** The owner's (or an admin's) cancel: allowed from pending or payment_failed only. */
 export async function cancelOrder(env: Env, db: Database, user: AuthUser, orderId: number) {
   const order = await findVisibleOrder(db, user, orderId);
-  const cancelled = await cancelAndRestock(env, db, order, ["pending", "payment_failed"]);
+  const cancelled = await cancelAndRestock(env, db, order, UNPAID_ORDER_STATUSES);
   if (!cancelled) {
     // Already cancelled, maybe by a request that died before restocking: finish its restock (a no-op otherwise).
     const [now] = await db.select({ status: orders.status, restockedAt: orders.restockedAt }).from(orders).where(eq(orders.id, order.id));
@@ -77,10 +77,10 @@ export async function expireUnpaidOrders(env: Env, db: Database, cutoffIso: stri
   const stale = await db
     .select({ id: orders.id, holdKey: orders.holdKey })
     .from(orders)
-    .where(and(inArray(orders.status, ["pending", "payment_failed"]), lt(orders.createdAt, cutoffIso), ne(orders.paymentStatus, "success")))
+    .where(and(inArray(orders.status, UNPAID_ORDER_STATUSES), lt(orders.createdAt, cutoffIso), ne(orders.paymentStatus, "success")))
     .orderBy(asc(orders.createdAt))
     .limit(limit);
-  const results = await Promise.allSettled(stale.map((order) => cancelAndRestock(env, db, order, ["pending", "payment_failed"])));
+  const results = await Promise.allSettled(stale.map((order) => cancelAndRestock(env, db, order, UNPAID_ORDER_STATUSES)));
   return results.filter((r) => r.status === "fulfilled" && r.value).length;
 }
 

@@ -5,15 +5,13 @@
  */
 import { and, eq, inArray, ne, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
-import { orders, payments, type Order, type Payment } from "../../db/schema";
+import { orders, payments, UNPAID_ORDER_STATUSES, type Order, type Payment } from "../../db/schema";
 import { errorMessage, fieldError, isUniqueViolation } from "../../lib/errors";
 import { nowIso } from "../../lib/time";
 import { razorpayClient, verifyPaymentSignature, type RazorpayClient, type RazorpayPayment } from "./razorpay";
 
 /** Payment rows that may still become `success`: a failed attempt can be retried on the same Razorpay order (India). */
 export const PAYABLE_PAYMENT = ["initiated", "failed"] as const;
-/** The order statuses a successful payment moves to `paid`; later ones (processing...) keep theirs. */
-const AWAITING_PAYMENT = ["pending", "payment_failed"] as const;
 
 export interface InitiatedPayment {
   razorpay_order_id: string;
@@ -201,7 +199,7 @@ export function markOrderPaid(db: Database, which: SQL, { excludeCancelled }: { 
     .update(orders)
     .set({
       paymentStatus: "success",
-      status: sql`case when ${orders.status} in ${AWAITING_PAYMENT} then 'paid' else ${orders.status} end`,
+      status: sql`case when ${orders.status} in ${UNPAID_ORDER_STATUSES} then 'paid' else ${orders.status} end`,
       updatedAt: nowIso(),
     })
     .where(
