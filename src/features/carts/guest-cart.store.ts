@@ -18,13 +18,12 @@ import { writeKvKey } from "../../lib/kv";
 import { nowIso } from "../../lib/time";
 import { loadProductRows } from "../catalog/products.view";
 import type { CartLineView, CartStore, CartView } from "./cart.store";
+import { MAX_CART_LINES } from "./cart.schemas";
 
 export const CART_COOKIE = "cart_id";
 export const CART_HEADER = "X-Cart-Id";
 const CART_ID = /^([0-9a-f]{32})([0-9a-f]{32})$/;
 const TTL_SECONDS = 30 * 24 * 60 * 60;
-/** Bounds the KV value and the work of a merge for a cart nobody has to authenticate to fill. */
-export const MAX_GUEST_LINES = 100;
 
 const GuestCartSchema = z.object({
   items: z.array(
@@ -122,7 +121,8 @@ export async function guestCartStore(c: Context<AppEnv>): Promise<CartStore> {
         existing.quantity += qty;
       } else {
         if (qty > cap) return false;
-        if (cart.items.length >= MAX_GUEST_LINES) throw errorMessage(400, `A cart can hold at most ${MAX_GUEST_LINES} different products`);
+        // MAX_CART_LINES also bounds the KV value and the work of a merge for a cart nobody has to authenticate to fill.
+        if (cart.items.length >= MAX_CART_LINES) throw errorMessage(400, `A cart can hold at most ${MAX_CART_LINES} different products`);
         cart.items.push({ id: cart.next_item_id++, product_id: productId, quantity: qty, added_at: nowIso() });
       }
       await save();
