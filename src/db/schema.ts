@@ -108,6 +108,8 @@ export const products = sqliteTable(
     stock: integer("stock").notNull().default(0),
     /** Version of the projection last written by the inventory object; older writes are ignored. */
     stockVersion: integer("stock_version").notNull().default(0),
+    /** How many inventory objects (shards) the stock is spread over: 1 for most, more for a flash sale (issue 25). */
+    stockShards: integer("stock_shards").notNull().default(1),
     imageUrl: text("image_url"),
     isActive: integer("is_active", { mode: "boolean" }).notNull().default(true),
     createdAt: createdAt(),
@@ -121,6 +123,21 @@ export const products = sqliteTable(
     index("products_category_created_idx").on(t.categoryId, t.createdAt),
     index("products_active_stock_idx").on(t.isActive, t.stock),
   ],
+);
+
+/**
+ * Each stock shard's available units, written behind by the shard (versioned); `products.stock` is their sum,
+ * recomputed in the same D1 batch. A product that was never sharded has one row (shard 0) once its object writes.
+ */
+export const productStockShards = sqliteTable(
+  "product_stock_shards",
+  {
+    productId: integer("product_id").notNull(),
+    shard: integer("shard").notNull(),
+    available: integer("available").notNull(),
+    version: integer("version").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.productId, t.shard] })],
 );
 
 /** User carts only; anonymous carts live in KV. One cart per user. */
