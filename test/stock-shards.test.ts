@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import { productStock, shardStub } from "../src/inventory/inventory.client";
 import { shardName } from "../src/inventory/inventory.shards";
-import { meterRequest } from "../src/lib/instrument";
+import { meterRequest } from "../src/lib/cost/report";
 import { runSweep } from "../src/features/sweep/sweep.service";
 import { api, createAdmin, createProduct, registerUser, type TestUser } from "./helpers";
 import { expectInvariant, fillCart, soldInD1, stockOf } from "./fixtures";
