@@ -12,7 +12,7 @@ export const ProductDetailSchema = ProductListSchema.omit({ category_name: true 
   .extend({
     description: z.string().nullable(),
     category: CategorySchema,
-    stock_shards: z.number().int(),
+    stock_shards: z.number().int().min(1).openapi({ description: "How many inventory objects the stock is spread over (admin-set; 1 for most products)" }),
     updated_at: readOnly(z.string()),
   })
   .openapi("ProductDetail");
