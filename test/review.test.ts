@@ -5,7 +5,7 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { api, createAdmin, registerUser, type TestUser } from "./helpers";
-import { insertProduct } from "./fixtures";
+import { fillCart, insertProduct } from "./fixtures";
 
 let admin: TestUser;
 let alice: TestUser;
@@ -61,5 +61,20 @@ describe("security headers on every response", () => {
       expect(res.headers.get("Strict-Transport-Security"), path).toMatch(/max-age=\d+/);
       expect(res.headers.get("Access-Control-Allow-Origin"), path).toBe("*");
     }
+  });
+});
+
+describe("CORS for browser clients", () => {
+  it("lets a browser read Idempotent-Replayed on a replayed checkout (it was not an exposed header)", async () => {
+    const buyer = await registerUser("cors");
+    await fillCart(buyer.id, [[await insertProduct({ stock: 5 }), 1]]);
+    const request = { token: buyer.access, body: { shipping_address: "1 CORS Lane, Pune" }, headers: { Origin: "https://shop.example", "Idempotency-Key": `cors-${buyer.id}` } };
+    const first = await api("POST", "/api/orders/create_order/", request);
+    expect(first.status).toBe(201);
+    const replay = await api("POST", "/api/orders/create_order/", request);
+    expect(replay.status).toBe(201);
+    expect(replay.headers.get("Idempotent-Replayed")).toBe("true");
+    const exposed = (replay.headers.get("Access-Control-Expose-Headers") ?? "").split(",").map((h) => h.trim().toLowerCase());
+    expect(exposed).toContain("idempotent-replayed");
   });
 });
