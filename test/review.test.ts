@@ -78,3 +78,20 @@ describe("CORS for browser clients", () => {
     expect(exposed).toContain("idempotent-replayed");
   });
 });
+
+describe("bounded per-user data", () => {
+  it("saves at most 50 addresses per user, even when 60 are created at once", async () => {
+    const user = await registerUser("addr");
+    const address = (i: number) => ({ street_address: `${i} Long Road`, city: "Pune", state: "MH", postal_code: "411001" });
+    const results = await Promise.all(Array.from({ length: 60 }, (_, i) => api("POST", "/api/auth/addresses/", { token: user.access, body: address(i) })));
+    expect(results.filter((r) => r.status === 201)).toHaveLength(50);
+    const refused = results.filter((r) => r.status !== 201);
+    expect(refused).toHaveLength(10);
+    for (const r of refused) expect(r.body).toEqual({ error: "You can save at most 50 addresses. Delete one first." });
+    expect((await api("GET", "/api/auth/addresses/", { token: user.access })).body).toHaveLength(50);
+    // another user is not affected, and a deleted address makes room again
+    expect((await api("POST", "/api/auth/addresses/", { token: alice.access, body: address(1) })).status).toBe(201);
+    await api("DELETE", `/api/auth/addresses/${results[0].body.id}/`, { token: user.access });
+    expect((await api("POST", "/api/auth/addresses/", { token: user.access, body: address(99) })).status).toBe(201);
+  });
+});
