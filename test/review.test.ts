@@ -4,7 +4,7 @@
  */
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { api, createAdmin, registerUser, type TestUser } from "./helpers";
+import { api, createAdmin, createProduct, registerUser, unique, type TestUser } from "./helpers";
 import { fillCart, insertProduct } from "./fixtures";
 
 let admin: TestUser;
@@ -93,5 +93,26 @@ describe("bounded per-user data", () => {
     expect((await api("POST", "/api/auth/addresses/", { token: alice.access, body: address(1) })).status).toBe(201);
     await api("DELETE", `/api/auth/addresses/${results[0].body.id}/`, { token: user.access });
     expect((await api("POST", "/api/auth/addresses/", { token: user.access, body: address(99) })).status).toBe(201);
+  });
+});
+
+describe("cache keys never mix who asked", () => {
+  it("an admin's catalogue answers (inactive products) never reach anonymous callers through the memo or the edge cache, nor the other way", async () => {
+    const hidden = await createProduct(admin.access, { name: unique("Unreleased Gadget "), is_active: false });
+    const search = `/api/products/?search=${encodeURIComponent(hidden.name)}`;
+    for (const [first, second] of [[admin.access, undefined], [undefined, admin.access]] as const) {
+      const path = `${search}&order=${first ? "admin-first" : "anon-first"}`;
+      const a = await api("GET", path, { token: first });
+      const b = await api("GET", path, { token: second });
+      const [asAdmin, asAnonymous] = first ? [a, b] : [b, a];
+      expect(asAdmin.body.count).toBe(1);
+      expect(asAdmin.headers.get("Cache-Control")).toBe("private, no-store");
+      expect(asAnonymous.body.count).toBe(0);
+      expect(asAnonymous.headers.get("Cache-Control")).toBe("public, max-age=30");
+    }
+    const detail = `/api/products/${hidden.id}/`;
+    expect((await api("GET", detail, { token: admin.access })).status).toBe(200);
+    expect((await api("GET", detail)).status).toBe(404);
+    expect((await api("GET", detail, { token: alice.access })).status).toBe(404);
   });
 });
