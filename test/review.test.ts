@@ -87,7 +87,7 @@ describe("bounded per-user data", () => {
     expect(results.filter((r) => r.status === 201)).toHaveLength(50);
     const refused = results.filter((r) => r.status !== 201);
     expect(refused).toHaveLength(10);
-    for (const r of refused) expect(r.body).toEqual({ error: "You can save at most 50 addresses. Delete one first." });
+    for (const r of refused) expect(r.body).toEqual({ non_field_errors: ["You can save at most 50 addresses. Delete one first."] });
     expect((await api("GET", "/api/auth/addresses/", { token: user.access })).body).toHaveLength(50);
     // another user is not affected, and a deleted address makes room again
     expect((await api("POST", "/api/auth/addresses/", { token: alice.access, body: address(1) })).status).toBe(201);

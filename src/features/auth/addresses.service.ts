@@ -2,7 +2,7 @@
 import { and, desc, eq, ne, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { addresses, type Address } from "../../db/schema";
-import { errorMessage, isNotNullViolation, notFound } from "../../lib/errors";
+import { fieldError, isNotNullViolation, notFound } from "../../lib/errors";
 
 /**
  * Saved addresses per user. The list is one unpaginated array (as in the original), so without a cap one account
@@ -77,7 +77,7 @@ export async function createAddress(db: Database, userId: number, input: Address
       .values({ ...columns(input), userId: ownerUnderCap, streetAddress: input.street_address, city: input.city!, state: input.state!, postalCode: input.postal_code! })
       .returning();
   } catch (err) {
-    if (isNotNullViolation(err, "addresses.user_id")) throw errorMessage(400, `You can save at most ${MAX_ADDRESSES} addresses. Delete one first.`);
+    if (isNotNullViolation(err, "addresses.user_id")) throw fieldError("non_field_errors", `You can save at most ${MAX_ADDRESSES} addresses. Delete one first.`);
     throw err;
   }
   if (row.isDefault) await clearOtherDefaults(db, userId, row.id);
