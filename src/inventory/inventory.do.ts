@@ -14,7 +14,8 @@
  * (pending) in one synchronous step, the receiver adds them once per transfer id, and the giver's alarm re-sends any
  * transfer still pending (a giver that died after recording it loses nothing). Shard 0 (the home) runs every admin
  * write: it gathers every shard's free units, decides against all of them, and spreads them out again.
- * The D1 projection is written behind (inventory.projection.ts); admin writes wait for it.
+ * The alarm's question to D1 is one statement that also fences the key against an order batch D1 runs later
+ * (released_holds). The D1 projection is written behind (inventory.projection.ts); admin writes wait for it.
  */
 import { DurableObject } from "cloudflare:workers";
 import { logError } from "../lib/log";
@@ -276,9 +277,18 @@ export class Inventory extends DurableObject<Env> {
     try {
       for (const hold of expired) {
         try {
-          const order = await this.env.DB.prepare("SELECT status FROM orders WHERE hold_key = ?")
-            .bind(hold.order_key)
-            .first<{ status: string }>();
+          // One statement decides: either an order has the key, or the key is fenced so that no order batch D1 runs
+          // later can commit it; units released here are never sold by that order too. Not fenced (an order exists, or
+          // an earlier alarm fenced it and died): the order, if any, says what to do.
+          const fenced = await this.env.DB.prepare(
+            `INSERT INTO released_holds (hold_key, released_at) SELECT ?1, ?2 WHERE NOT EXISTS (SELECT 1 FROM orders WHERE hold_key = ?1)
+             ON CONFLICT DO NOTHING RETURNING hold_key`,
+          )
+            .bind(hold.order_key, Date.now())
+            .first();
+          const order = fenced
+            ? null
+            : await this.env.DB.prepare("SELECT status FROM orders WHERE hold_key = ?").bind(hold.order_key).first<{ status: string }>();
           await this.transition(hold.order_key, order && order.status !== "cancelled" ? "committed" : "released");
         } catch (err) {
           // D1 could not tell: the hold stays reserved and is asked about again on the next alarm.
