@@ -399,7 +399,7 @@ describe("admin reads at scale", () => {
         reads[name] = counter.rowsRead;
         statements.push(...counter.statements.map((st) => ({ name, ...st })));
       };
-      await run("dashboard", (d1) => loadDashboard(db(d1)));
+      await run("dashboard", (d1) => loadDashboard(db(d1), new Date().toISOString()));
       await run("sales report, 30 days", (d1) => loadSalesReport(db(d1), 30, new Date()));
       await run("admin orders, page 1", (d1) => listOrders(db(d1), null, { limit: 50, offset: 0 }));
       await run("admin orders, 10 from the 41st", (d1) => listOrders(db(d1), null, { limit: 10, offset: 40 }));

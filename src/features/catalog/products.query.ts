@@ -5,17 +5,17 @@
  * onto the products indexes (is_active with created_at / price / name / stock, category with created_at) and
  * onto the trigram FTS5 index for search; no LIKE '%x%' scan unless a search has only one- or two-letter terms.
  */
-import { and, asc, desc, eq, gt, gte, inArray, lt, lte, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gt, gte, inArray, lte, sql, type SQL } from "drizzle-orm";
 import { integer, real, sqliteTable, text, type SelectedFields, type SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Database } from "../../db/client";
 import { categories, products } from "../../db/schema";
 import type { PageRequest } from "../../lib/pagination";
 import type { OrderingField, OrderingKey } from "./products.schemas";
 import { isolateMemo } from "./catalog.cache";
+import { lowStockIds } from "./low-stock";
 import { searchPlan } from "./products.search";
 import { productListColumns, type ProductListRow } from "./products.view";
 
-const LOW_STOCK_THRESHOLD = 10;
 const FEATURED_COUNT = 10;
 
 export interface ProductFilters {
@@ -177,15 +177,15 @@ export function featuredProducts(db: Database, filters: Omit<ProductFilters, "ac
 }
 
 /**
- * Active products with fewer than 10 units in the projection, the emptiest first, at most `limit`: the first rows of
- * the (is_active, stock) index, so the rows read follow the limit, not the catalogue.
+ * Active products below their low-stock threshold (see low-stock.ts) in the projection, the emptiest first, at most
+ * `limit`, each with its own threshold (null: the default).
  */
-export function lowStockProducts(db: Database, limit: number): Promise<ProductListRow[]> {
+export function lowStockProducts(db: Database, limit: number) {
   return db
-    .select(productListColumns)
+    .select({ ...productListColumns, lowStockThreshold: products.lowStockThreshold })
     .from(products)
     .innerJoin(categories, eq(categories.id, products.categoryId))
-    .where(and(eq(products.isActive, true), lt(products.stock, LOW_STOCK_THRESHOLD)))
+    .where(sql`${products.id} in (${lowStockIds(limit)})`)
     .orderBy(asc(products.stock), asc(products.id))
     .limit(limit);
 }

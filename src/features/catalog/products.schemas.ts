@@ -5,10 +5,24 @@ import { paginationQuery } from "../../lib/pagination";
 import { CategorySchema } from "./categories.schemas";
 import { ProductListSchema } from "./products.view";
 import { MAX_SEARCH_TERMS, searchTerms } from "./products.search";
+import { DEFAULT_LOW_STOCK_THRESHOLD } from "./low-stock";
+
+/** Below this many units the product is listed as low stock; null means the global default. */
+const lowStockThreshold = z
+  .number()
+  .int()
+  .min(0, "Ensure this value is greater than or equal to 0.")
+  .max(2_147_483_647, "Ensure this value is less than or equal to 2147483647.")
+  .nullable()
+  .openapi({ example: 5, description: `Low stock below this many units; null: the default (${DEFAULT_LOW_STOCK_THRESHOLD})` });
+
+/** The low-stock list's entries: the product and the threshold it is below. */
+export const LowStockProductSchema = ProductListSchema.extend({ low_stock_threshold: lowStockThreshold }).openapi("LowStockProduct");
 
 export const ProductDetailSchema = ProductListSchema.omit({ category_name: true })
   .extend({
     description: z.string().nullable(),
+    low_stock_threshold: lowStockThreshold,
     category: CategorySchema,
     updated_at: readOnly(z.string()),
   })
@@ -133,6 +147,7 @@ const productFields = {
     .optional()
     .openapi({ example: "https://cdn.example/p/1.jpg" }),
   is_active: z.boolean().openapi({ example: true }),
+  low_stock_threshold: lowStockThreshold.optional(),
   category: z
     .preprocess(nestedId, z.number().int().positive())
     // JSON Schema applies `minimum` to the integer only, `properties`/`required` to the object only.
