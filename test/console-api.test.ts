@@ -221,6 +221,24 @@ describe("low_stock_threshold", () => {
   });
 });
 
+describe("GET /api/products/?is_active=", () => {
+  it("lets an admin list only the inactive or only the active products; a customer still sees active ones only", async () => {
+    const category = await api("POST", "/api/categories/", { token: admin.access, body: { name: "Hidden things" } });
+    const hidden = await createProduct(admin.access, { category: category.body.id, is_active: false });
+    const shown = await createProduct(admin.access, { category: category.body.id });
+    const ids = (res: any) => res.body.results.map((p: any) => p.id);
+    const inactive = await api("GET", `/api/products/?category=${category.body.slug}&is_active=false`, { token: admin.access });
+    expect(ids(inactive)).toEqual([hidden.id]);
+    expect(inactive.body.count).toBe(1);
+    const active = await api("GET", `/api/products/?category=${category.body.slug}&is_active=true`, { token: admin.access });
+    expect(ids(active)).toEqual([shown.id]);
+    expect(active.body.count).toBe(1);
+    const customer = await api("GET", `/api/products/?category=${category.body.slug}&is_active=false`, { token: alice.access });
+    expect(ids(customer)).toEqual([shown.id]);
+    expect((await api("GET", "/api/products/?is_active=maybe", { token: admin.access })).body).toHaveProperty("is_active");
+  });
+});
+
 describe("the console's other reads", () => {
   it("counts unpaid orders about to expire on the dashboard", async () => {
     const dave = await registerUser("dave");

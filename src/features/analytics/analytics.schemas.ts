@@ -49,7 +49,7 @@ export const DashboardSchema = z
     unpaid_expiring_soon: z
       .number()
       .int()
-      .openapi({ description: "Unpaid orders (pending or payment_failed) whose stock hold ends within the next 10 minutes, or has ended and awaits the sweep" }),
+      .openapi({ description: "Unpaid orders (pending or payment_failed) whose stock hold ends within the next 10 minutes, or ended in the last 10 and awaits the sweep" }),
     recent_orders: z.array(OrderListSchema).openapi({ description: "The 10 newest orders of all users" }),
     total_products: z.number().int().openapi({ description: "Every product, inactive ones included" }),
     total_categories: z.number().int(),

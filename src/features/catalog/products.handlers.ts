@@ -12,7 +12,8 @@ const isAdmin = (c: Context<AppEnv>) => c.get("user")?.isStaff === true;
 export const listProducts: Handler<typeof routes.listProductsRoute> = async (c) => {
   const query = c.req.valid("query");
   const filters = {
-    activeOnly: !isAdmin(c),
+    activeOnly: !isAdmin(c) || query.is_active === "true",
+    inactiveOnly: isAdmin(c) && query.is_active === "false",
     searchTerms: query.search,
     category: query.category,
     minPrice: query.min_price,

@@ -21,6 +21,8 @@ const FEATURED_COUNT = 10;
 export interface ProductFilters {
   /** Anonymous callers and customers see active products only; admins see all. */
   activeOnly: boolean;
+  /** Admins: only the inactive (hidden) products. */
+  inactiveOnly?: boolean;
   searchTerms?: string[];
   /** Slug of the product's own category (not its descendants, as in the original). */
   category?: string;
@@ -68,6 +70,7 @@ function compile(filters: ProductFilters, sortedBy: OrderingField | "count") {
   const use = indexPlan(filters, plan.match, sortedBy);
   const conditions: (SQL | undefined)[] = [
     filters.activeOnly ? sql`${usable(products.isActive, use.isActive)} = 1` : undefined,
+    filters.inactiveOnly ? sql`${usable(products.isActive, use.isActive)} = 0` : undefined,
     plan.match === null ? undefined : sql`${productsFts} MATCH ${plan.match}`,
     plan.match === null ? undefined : eq(productsFts.rowid, products.id),
     ...plan.likePatterns.map(
@@ -136,7 +139,8 @@ function selectCount(db: Database, filters: ProductFilters) {
  * or a price bound: those count over the index range they match).
  */
 function maintainedScope(filters: ProductFilters): SQL | null {
-  if (filters.searchTerms?.length || filters.minPrice !== undefined || filters.maxPrice !== undefined) return null;
+  // inactive products have no maintained count: they are few, and their count reads the (is_active, …) index range
+  if (filters.searchTerms?.length || filters.minPrice !== undefined || filters.maxPrice !== undefined || filters.inactiveOnly) return null;
   const stock = filters.inStock ? "_in_stock" : "";
   if (filters.category === undefined) return sql`${(filters.activeOnly ? "active" : "all") + stock}`;
   const prefix = `category${filters.activeOnly ? "" : "_all"}${stock}:`;

@@ -91,7 +91,19 @@ const filterQuery = {
     .openapi({ type: "string", example: "true", description: "`true` keeps products with stock > 0; other values are ignored" }),
 };
 
-export const ProductListQuery = z.object({ search: search.optional(), ...filterQuery, ordering: orderingQuery.optional(), ...paginationQuery });
+/** Admins see inactive products too; this narrows their list to one kind. Everyone else sees active products only. */
+const isActiveQuery = z
+  .enum(["true", "false"], { error: 'Must be "true" or "false".' })
+  .optional()
+  .openapi({ description: "Admins only: `true` lists only active products, `false` only inactive ones (ignored for others)" });
+
+export const ProductListQuery = z.object({
+  search: search.optional(),
+  ...filterQuery,
+  is_active: isActiveQuery,
+  ordering: orderingQuery.optional(),
+  ...paginationQuery,
+});
 export const FeaturedQuery = z.object(filterQuery);
 
 /** low_stock/ answers at most this many products (the emptiest first); it is a plain array, as the contract says. */
