@@ -17,6 +17,7 @@ import { logError } from "./lib/log";
 import { createRouter } from "./lib/openapi";
 import { authenticate } from "./middleware/auth";
 import { limitBodySize } from "./middleware/body-limit";
+import { noStoreByDefault } from "./middleware/no-store";
 
 export function createApp() {
   const app = createRouter();
@@ -38,6 +39,7 @@ export function createApp() {
     c.set("user", null);
     await next();
   });
+  app.use("/api/*", noStoreByDefault);
   app.use("/api/*", authenticate);
 
   // One chain, so the type of the result lists every route: `App` below, for `hc<App>` clients (examples/typed-client.ts).
