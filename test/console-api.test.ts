@@ -5,7 +5,7 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../src/index";
-import { meterRequest } from "../src/lib/instrument";
+import { meterRequest } from "../src/lib/cost/report";
 import { api, createAdmin, createProduct, registerUser, type TestUser } from "./helpers";
 import { insertProduct } from "./fixtures";
 
