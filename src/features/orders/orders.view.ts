@@ -2,7 +2,7 @@
 import { desc, eq, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Database } from "../../db/client";
-import { categories, orderDailyCounts, orderItems, orders, orderStatusTotals, payments, products, users, type Order } from "../../db/schema";
+import { categories, orderDailyCounts, orderItems, orders, orderStatusTotals, payments, products, REFUND_STATUSES, users, type Order, type Payment } from "../../db/schema";
 import { notFound } from "../../lib/errors";
 import { formatMoney } from "../../lib/money";
 import type { PageRequest } from "../../lib/pagination";
@@ -108,13 +108,19 @@ function adminPageAfterSkippedDays(db: Database, page: PageRequest): Promise<Ord
     limit ${page.limit} offset max(0, ${page.offset} - coalesce((select newer from skip), 0))`);
 }
 
+/** Where the refund of this order's payment stands, from its payment record; null when no refund is owed or made. */
+function refundStatus(record: Payment["status"] | null): (typeof REFUND_STATUSES)[number] | null {
+  return (REFUND_STATUSES as readonly string[]).includes(record ?? "") ? (record as (typeof REFUND_STATUSES)[number]) : null;
+}
+
 /** One order with its items (product data is current, price and subtotal are the purchase-time snapshot). */
 export async function loadOrder(db: Database, orderId: number) {
-  const [[order], items, [payment]] = await Promise.all([
+  const [[order], items] = await Promise.all([
     db
-      .select({ order: orders, userEmail: users.email })
+      .select({ order: orders, userEmail: users.email, payment: payments })
       .from(orders)
       .innerJoin(users, eq(users.id, orders.userId))
+      .leftJoin(payments, eq(payments.orderId, orders.id))
       .where(eq(orders.id, orderId)),
     db
       .select({ item: orderItems, product: productListColumns })
@@ -123,10 +129,10 @@ export async function loadOrder(db: Database, orderId: number) {
       .innerJoin(categories, eq(categories.id, products.categoryId))
       .where(eq(orderItems.orderId, orderId))
       .orderBy(orderItems.id),
-    db.select().from(payments).where(eq(payments.orderId, orderId)),
   ]);
   if (!order) throw notFound();
   const o = order.order;
+  const payment = order.payment;
   return {
     row: o,
     view: {
@@ -136,6 +142,7 @@ export async function loadOrder(db: Database, orderId: number) {
       total_amount: formatMoney(o.totalPaise),
       status: o.status,
       payment_status: o.paymentStatus,
+      refund_status: refundStatus(payment?.status ?? null),
       shipping_address: o.shippingAddress,
       items: items.map(({ item, product }) => ({
         id: item.id,
