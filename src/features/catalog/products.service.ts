@@ -53,6 +53,7 @@ export async function createProduct(db: Database, env: Env, input: ProductCreate
         stockShards: input.stock_shards,
         imageUrl: input.image_url ?? null,
         isActive: input.is_active,
+        lowStockThreshold: input.low_stock_threshold ?? null,
         categoryId: input.category,
       })
       .returning({ id: products.id });
@@ -77,6 +78,9 @@ export async function updateProduct(db: Database, env: Env, id: number, input: P
   }
   assertNoFieldErrors(errors);
   const seen = ifMatch === undefined ? null : await requireUnchanged(db, id, ifMatch);
+  // The stock is written before the fields: an id that names no product must never reach an inventory object, which
+  // would start holding stock for a product that does not exist yet (and not seed itself from the real one later).
+  if (!seen && (input.stock !== undefined || input.stock_adjustment !== undefined)) await requireProduct(db, id);
   const stockWrite = await writeStock(env, id, input, seen);
   // Fewer shards: the units leave the retiring shards before D1 (which checkouts read) names fewer; more shards: D1
   // first, so checkouts already look at the new shards when units arrive there. Either way no checkout misses a unit.
@@ -92,6 +96,7 @@ export async function updateProduct(db: Database, env: Env, id: number, input: P
         pricePaise: input.price,
         imageUrl: input.image_url,
         isActive: input.is_active,
+        lowStockThreshold: input.low_stock_threshold,
         categoryId: input.category,
         stockShards: input.stock_shards,
         updatedAt: nowIso(),
@@ -107,6 +112,11 @@ export async function updateProduct(db: Database, env: Env, id: number, input: P
     throw err;
   }
   if (shardsBefore !== undefined && !shrink && input.stock_shards !== shardsBefore) await setStockShards(env, id, input.stock_shards!);
+}
+
+async function requireProduct(db: Database, id: number): Promise<void> {
+  const [found] = await db.select({ id: products.id }).from(products).where(eq(products.id, id));
+  if (!found) throw notFound();
 }
 
 /** The product as the client's ETag described it, or 412 when it has changed since (or the ETag is not its own). */
@@ -178,6 +188,7 @@ const toProductDetailOut = (row: Product, category: ProductDetailOut["category"]
   name: row.name,
   slug: row.slug,
   description: row.description,
+  low_stock_threshold: row.lowStockThreshold,
   price: formatMoney(row.pricePaise),
   stock,
   image_url: row.imageUrl,
