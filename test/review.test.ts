@@ -131,3 +131,20 @@ describe("admin stock writes", () => {
     expect((await stockOf(next)).available).toBe(7);
   });
 });
+
+describe("unicode slugs", () => {
+  it("folds a unicode name to an ASCII slug, and answers a unicode or oversized slug in the path with a JSON 404", async () => {
+    const name = unique("Café Crème Brûlée ");
+    const created = await api("POST", "/api/categories/", { token: admin.access, body: { name } });
+    expect(created.status).toBe(201);
+    expect(created.body.slug).toMatch(/^cafe-creme-brulee-[a-z0-9]+$/);
+    expect((await api("GET", `/api/categories/${created.body.slug}/`)).body.name).toBe(name);
+    const japanese = await api("POST", "/api/categories/", { token: admin.access, body: { name: "日本語のカテゴリ" } });
+    expect(japanese.body.slug).toMatch(/^category(-\d+)?$/);
+    for (const slug of [encodeURIComponent(name), encodeURIComponent("日本語のカテゴリ"), "%F0%9F%8D%8E".repeat(400), "a".repeat(5000)]) {
+      const res = await api("GET", `/api/categories/${slug}/`);
+      expect(res.status, slug.slice(0, 40)).toBe(404);
+      expect(res.body).toEqual({ detail: "Not found." });
+    }
+  });
+});
