@@ -3,7 +3,8 @@
  * - expires unpaid orders older than PENDING_ORDER_TTL_SECONDS (cancel + restock);
  * - finishes cancels whose restock never completed;
  * - heals the D1 stock projection of products whose inventory object is ahead of it (a rotating window);
- * - purges expired idempotency keys, webhook event ids older than 7 days and sessions past their refresh expiry.
+ * - purges expired idempotency keys, webhook event ids older than 7 days and sessions past their refresh expiry;
+ * - sends order events still unsent after a minute to the events Queue (src/features/events/outbox.ts).
  * Every step is bounded and idempotent: two sweeps at once, or a sweep racing a user's cancel, change stock once
  * (status compare-and-set, restock once per hold key, versioned projection writes). A failing step is logged and
  * the others still run; what it left is picked up by the next run.
@@ -13,6 +14,7 @@ import { db as drizzle, type Database } from "../../db/client";
 import { products, sweepCursors } from "../../db/schema";
 import { inventoryOf } from "../../inventory/inventory.client";
 import { logError } from "../../lib/log";
+import { CLAIM_MS, publishEvents } from "../events/outbox";
 import { expireUnpaidOrders, finishCancellations } from "../orders/orders.service";
 
 /** Orders, products and rows handled per step and run: well under the 1,000 subrequests a run may make. */
@@ -29,6 +31,7 @@ export interface SweepReport {
   purgedIdempotencyKeys: number;
   purgedWebhookEvents: number;
   purgedSessions: number;
+  publishedEvents: number;
   failedSteps: string[];
 }
 
@@ -47,6 +50,7 @@ export async function runSweep(env: Env, now = Date.now()): Promise<SweepReport>
     purgedIdempotencyKeys: 0,
     purgedWebhookEvents: 0,
     purgedSessions: 0,
+    publishedEvents: 0,
     failedSteps: [],
   };
   const step = async (name: string, run: () => Promise<void>) => {
@@ -74,6 +78,13 @@ export async function runSweep(env: Env, now = Date.now()): Promise<SweepReport>
       purge(env.DB, "webhook_events", "received_at", new Date(now - WEBHOOK_EVENT_RETENTION_MS).toISOString()),
       purge(env.DB, "sessions", "expires_at", Math.floor(now / 1000)),
     ]);
+  });
+  await step("publish events", async () => {
+    // a few rounds, so a backlog (a Queue outage) drains within a few runs; each round is bounded
+    for (let round = 0, sent = -1; round < 5 && sent !== 0; round++) {
+      sent = await publishEvents(env, { olderThanMs: CLAIM_MS, now });
+      report.publishedEvents += sent;
+    }
   });
   console.log(JSON.stringify({ level: "info", msg: "sweep done", ...report }));
   return report;
