@@ -2,7 +2,7 @@ import { createApp } from "./app";
 import { consumeEvents } from "./features/events/consumer";
 import type { EventMessage } from "./features/events/events";
 import { runSweep } from "./features/sweep/sweep.service";
-import { withCostReport } from "./lib/instrument";
+import { withCostReport } from "./lib/cost/report";
 
 export { Inventory } from "./inventory/inventory.do";
 export { LoginGuard } from "./features/auth/login-guard.do";
@@ -10,7 +10,7 @@ export { LoginGuard } from "./features/auth/login-guard.do";
 const app = createApp();
 
 export default {
-  // The app itself; with INSTRUMENT=1 a request may ask for its I/O cost (src/lib/instrument.ts, `npm run bench`).
+  // The app itself; with INSTRUMENT=1 a request may ask for its I/O cost (src/lib/cost/, `npm run bench`).
   fetch: withCostReport<Env>(app.fetch),
   scheduled(_controller, env, ctx) {
     ctx.waitUntil(runSweep(env));

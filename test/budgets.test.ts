@@ -1,5 +1,5 @@
 /**
- * Cost budgets of issue 14, measured with the same meter as `npm run bench` (src/lib/instrument.ts): each request
+ * Cost budgets of issue 14, measured with the same meter as `npm run bench` (src/lib/cost/): each request
  * goes through the Worker's fetch entry with an instrumented env, so every D1, Durable Object, KV and Cache API call
  * of the Worker is counted. A budget that the code does not meet yet is `it.fails` with the measured number, so the
  * gap stays visible and the test turns red (asking to drop `.fails`) the day the target is met.
@@ -7,7 +7,9 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../src/index";
-import { CostMeter, type CostReport, instrumentEnv, meterRequest } from "../src/lib/instrument";
+import { instrumentEnv } from "../src/lib/cost/bindings";
+import { CostMeter, type CostReport } from "../src/lib/cost/meter";
+import { meterRequest } from "../src/lib/cost/report";
 import { api, createAdmin, registerUser, type TestUser } from "./helpers";
 import { fillCart, insertCategory, insertProduct } from "./fixtures";
 

@@ -64,10 +64,48 @@ describe("the contract check on every response", () => {
     );
   });
 
+  it("refuses an error body whose shape the route does not document, and accepts each route's own shapes", () => {
+    const notFound = contract.violations("GET", "/api/products/7/", json(404, { error: "Not found" }));
+    expect(notFound?.join("\n")).toMatch(/^GET \/api\/products\/\{id\}\/ 404: body/);
+    expect(contract.violations("GET", "/api/products/7/", json(404, { detail: "Not found." }))).toEqual([]);
+    expect(contract.violations("PATCH", "/api/cart/items/7/", json(404, { error: "Cart item not found" }))).toEqual([]);
+    expect(contract.violations("POST", "/api/cart/add/", json(400, { quantity: ["Only 2 items available in stock"] }))).toEqual([]);
+    expect(contract.violations("POST", "/api/cart/add/", json(400, { error: "Only 2 items available in stock" }))).toEqual([]);
+    expect(contract.violations("POST", "/api/cart/add/", json(400, { quantity: "not a list" }))).not.toEqual([]);
+    expect(contract.violations("GET", "/api/auth/profile/", json(401, { detail: "Given token not valid for any token type", code: "token_not_valid" }))).toEqual([]);
+    expect(contract.violations("GET", "/api/auth/profile/", json(401, { error: "Unauthorized" }))).not.toEqual([]);
+  });
+
+  it("refuses a product update with both stock and stock_adjustment in the document too, as the server does", () => {
+    for (const method of ["PUT", "PATCH"]) {
+      const both = { name: "Kettle", price: "10.00", category: 1, stock: 5, stock_adjustment: 2 };
+      const problems = contract.violations(method, "/api/products/7/", json(200, {}), both);
+      expect(problems?.join("\n"), method).toMatch(/the server accepted a request body the document refuses/);
+    }
+  });
+
   it("matches a literal path segment before a parameter, as the router does", () => {
     expect(contract.route("GET", "/api/products/featured/?category=x")?.template).toBe("/api/products/featured/");
     expect(contract.route("GET", "/api/products/7/")?.template).toBe("/api/products/{id}/");
     expect(contract.route("GET", "/docs")).toBeUndefined();
+  });
+});
+
+describe("errors in the OpenAPI document", () => {
+  it("document every error as DRF's {detail}, {error} or field errors, never as any object", async () => {
+    const doc = await (await SELF.fetch("https://shop.test/openapi.json")).json<any>();
+    const shapes = new Set(["#/components/schemas/DetailError", "#/components/schemas/MessageError", "#/components/schemas/FieldErrors"]);
+    expect(doc.components.schemas.Error).toBeUndefined();
+    for (const [path, item] of Object.entries<any>(doc.paths)) {
+      for (const [method, op] of Object.entries<any>(item)) {
+        for (const [status, response] of Object.entries<any>(op.responses)) {
+          const schema = response.content?.["application/json"]?.schema;
+          if (Number(status) < 400 || !schema) continue;
+          const refs = (schema.anyOf ?? [schema]).map((s: any) => s.$ref);
+          for (const ref of refs) expect(shapes.has(ref), `${method} ${path} ${status}: ${ref}`).toBe(true);
+        }
+      }
+    }
   });
 });
 

@@ -63,27 +63,41 @@ describe.each(LISTS)("$list list pages as DRF does", ({ path, token }) => {
     expect((await get("page=9&page=2")).body.previous).toBe(url(""));
   });
 
-  it("clamps page_size to 100 and keeps the clamped value in next and previous", async () => {
-    const res = await get("page_size=500");
+  it("answers 100 per page at page_size=100 and keeps page_size in next and previous", async () => {
+    const res = await get("page_size=100");
     expect(res.status).toBe(200);
     expect(res.body.results).toHaveLength(100);
     expect(res.body.next).toBe(url("page=2&page_size=100"));
-    const second = await get("page=2&page_size=100000000000000000000");
+    const second = await get("page=2&page_size=100");
     expect(second.body.previous).toBe(url("page_size=100"));
   });
 
-  it("falls back to 50 per page when page_size is below 1 or not a number", async () => {
-    for (const size of ["0", "-5", "abc", "1.5", ""]) {
+  it("refuses a page_size outside 1..100, as the document says, with a 400 naming page_size", async () => {
+    const cases: [string, string][] = [
+      ["0", "Ensure this value is greater than or equal to 1."],
+      ["-5", "Ensure this value is greater than or equal to 1."],
+      ["101", "Ensure this value is less than or equal to 100."],
+      ["100000000000000000000", "Ensure this value is less than or equal to 100."],
+      ["abc", "A valid integer is required."],
+      ["1.5", "A valid integer is required."],
+    ];
+    for (const [size, message] of cases) {
       const res = await get(`page_size=${size}`);
-      expect(res.status, size).toBe(200);
-      expect(res.body.results, size).toHaveLength(50);
-      expect(res.body.next, size).toBe(url("page=2&page_size=50"));
+      expect(res.status, size).toBe(400);
+      expect(res.body, size).toEqual({ page_size: [message] });
     }
+  });
+
+  it("reads an empty page_size= as the default 50 and a repeated one by its last value", async () => {
+    const empty = await get("page_size=");
+    expect(empty.status).toBe(200);
+    expect(empty.body.results).toHaveLength(50);
+    expect((await get("page_size=500&page_size=3")).body.results).toHaveLength(3);
   });
 });
 
 describe("paginated lists in the OpenAPI document", () => {
-  it("document page as a number or last, page_size as a clamped integer, and 404 for an invalid page", async () => {
+  it("document page as a number or last, page_size as an integer 1..100 with its 400, and 404 for an invalid page", async () => {
     const doc = (await api("GET", "/openapi.json")).body;
     for (const { path } of LISTS) {
       const op = doc.paths[path].get;
@@ -91,6 +105,7 @@ describe("paginated lists in the OpenAPI document", () => {
       expect(params.page).toMatchObject({ type: "string" });
       expect(params.page_size).toMatchObject({ type: "integer", minimum: 1, maximum: 100, default: 50 });
       expect(op.responses).toHaveProperty("404");
+      expect(op.responses["400"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/FieldErrors" });
     }
   });
 });

@@ -466,7 +466,7 @@ describe("product list: pagination", () => {
     expect(byDate).toEqual(newestFirst);
   });
 
-  it("answers 404 Invalid page. past the last page and for bad page numbers, and never 400 for page_size", async () => {
+  it("answers 404 Invalid page. past the last page and for bad page numbers, and 400 for a page_size outside 1..100", async () => {
     const { category } = await catalogue([{}]);
     const past = await list(`category=${category.slug}&page=2`);
     expect(past.status).toBe(404);
@@ -475,7 +475,7 @@ describe("product list: pagination", () => {
     for (const query of ["page=0", "page=-1", "page=abc", "page=1.5", "page=99999999999999999999"]) {
       expect(await list(query), query).toMatchObject({ status: 404, body: { detail: "Invalid page." } });
     }
-    for (const query of ["page_size=101", "page_size=0", "page_size=abc"]) expect((await list(query)).status, query).toBe(200);
+    for (const query of ["page_size=101", "page_size=0", "page_size=abc"]) expect((await list(query)).status, query).toBe(400);
     expect((await list("category=no-such-slug")).status).toBe(200);
   });
 
@@ -541,11 +541,22 @@ describe("featured and low stock", () => {
     const five = await api("GET", "/api/products/low_stock/?limit=5", { token: admin.access });
     expect(five.status).toBe(200);
     expect(ids(five.body)).toEqual(emptiest.slice(0, 5));
-    // as DRF's LimitOffsetPagination reads `limit`: above the maximum is the maximum, anything else invalid the default
-    for (const query of ["", "?limit=1000", "?limit=abc", "?limit=0", "?limit=-3", "?limit=2.5"]) {
+    for (const query of ["", "?limit=100", "?limit="]) {
       const res = await api("GET", `/api/products/low_stock/${query}`, { token: admin.access });
       expect(res.status, query).toBe(200);
       expect(ids(res.body), query).toEqual(emptiest.slice(0, 100));
+    }
+    // the document says 1..100: anything else is a 400 naming `limit`, never a silently different list
+    for (const [limit, message] of [
+      ["0", "Ensure this value is greater than or equal to 1."],
+      ["-5", "Ensure this value is greater than or equal to 1."],
+      ["101", "Ensure this value is less than or equal to 100."],
+      ["abc", "A valid integer is required."],
+      ["2.5", "A valid integer is required."],
+    ]) {
+      const res = await api("GET", `/api/products/low_stock/?limit=${limit}`, { token: admin.access });
+      expect(res.status, limit).toBe(400);
+      expect(res.body, limit).toEqual({ limit: [message] });
     }
     // the dashboard lists the same 100
     const dashboard = await api("GET", "/api/products/analytics/", { token: admin.access });

@@ -1,5 +1,5 @@
 // The cost phase of `npm run bench` (issue 14): each main route once, one request at a time, through the Worker's
-// cost meter (src/lib/instrument.ts: the bench starts `wrangler dev` with INSTRUMENT=1 and sends X-Cost-Report: 1).
+// cost meter (src/lib/cost/: the bench starts `wrangler dev` with INSTRUMENT=1 and sends X-Cost-Report: 1).
 // Gives per route the round trips in sequence, D1 calls and rows, Durable Object calls, KV and Cache API operations,
 // the modeled latency for a far client, and the platform cost per million such requests at Cloudflare's prices.
 

@@ -67,7 +67,7 @@ function renderCost(out, results) {
   const model = results.cost_model;
   out.push("## Cost per request", "");
   out.push(
-    "One request at a time through the Worker's cost meter (`X-Cost`, src/lib/instrument.ts). **rt**: round trips in sequence " +
+    "One request at a time through the Worker's cost meter (`X-Cost`, src/lib/cost/). **rt**: round trips in sequence " +
       "(a step starts when an I/O starts while none of the request's other I/O is in flight, so a concurrent wave counts once; edge-cache " +
       "lookups count; `a–b` when parallel branches with sequences of their own make the lower bound a and the upper bound b differ). " +
       "**D1**: D1 calls (of which replica-eligible reads through a Sessions API session). **DO**: Durable Object calls from the Worker " +

@@ -106,37 +106,65 @@ export const IdParam = z.object({
     .openapi({ param: { name: "id", in: "path" }, example: 1 }),
 });
 
-const ErrorSchema = z
-  .record(z.string(), z.unknown())
-  .openapi("Error", {
-    description: 'DRF field errors `{"field": ["message"]}`, or `{"error": "..."}` / `{"detail": "..."}`',
-    example: { detail: "Not found." },
+/**
+ * The three error shapes the API answers, as DRF does. Each route documents, per status, the shapes it can answer
+ * (issue 29: a client can rely on an error's shape), so the document no longer says "any object".
+ */
+const DetailError = z
+  .strictObject({
+    detail: z.string(),
+    code: z.string().optional().openapi({ description: "Machine-readable reason, e.g. `token_not_valid`, `throttled`" }),
+  })
+  .openapi("DetailError", { description: 'DRF\'s `{"detail": "message"}`: authentication, permission, lookup, malformed request', example: { detail: "Not found." } });
+const MessageError = z
+  .strictObject({ error: z.string() })
+  .openapi("MessageError", { description: 'A business rule refused the request: `{"error": "message"}`', example: { error: "Cart is empty" } });
+const FieldErrors = z
+  .record(z.string(), z.array(z.string()))
+  .openapi("FieldErrors", {
+    description: 'DRF validation errors: `{"field": ["message", ...]}`; a rule across fields is under `non_field_errors`',
+    example: { price: ["Price must be greater than 0"] },
   });
 
-const errorResponse = (description: string) => ({ description, content: { "application/json": { schema: ErrorSchema } } });
+const SHAPES = { detail: DetailError, error: MessageError, fields: FieldErrors } as const;
+/** `detail`: `{"detail": "..."}`; `error`: `{"error": "..."}`; `fields`: `{"field": ["..."]}`. */
+export type ErrorShape = keyof typeof SHAPES;
+
+/** The shapes each documented error response answers, so `documented` can merge a route's own with the implied ones. */
+const shapesOf = new WeakMap<object, readonly ErrorShape[]>();
+
+function errorResponse(description: string, ...shapes: ErrorShape[]) {
+  const [first, ...rest] = shapes.map((shape) => SHAPES[shape]);
+  const schema = rest.length ? z.union([first, ...rest]) : first;
+  const response = { description, content: { "application/json": { schema } } };
+  shapesOf.set(response, shapes);
+  return response;
+}
 
 const RetryAfterHeader = z.object({
   "Retry-After": z.string().openapi({ description: "Seconds to wait before trying again", example: "900" }),
 });
 
 /**
- * The documented failures of the API, one description each. Routes spread the ones they can answer:
- * `responses: { 200: json(...), ...errors(400, 401, 404) }`.
+ * The documented failures of the API, one description and the usual shape each. Routes spread the ones they can
+ * answer: `responses: { 200: json(...), ...errors(400, 401, 404) }`; a route whose failure has another shape says
+ * so with `failure` (e.g. `400: failure(400, "fields", "error")`).
  */
 export const errorResponses = {
-  400: errorResponse("Invalid input; the body names each field"),
-  401: errorResponse("Missing, invalid, expired or revoked token (a token sent to a public route is checked too), or wrong credentials"),
-  403: errorResponse("Authenticated, but not allowed (admin only)"),
-  404: errorResponse("Not found"),
-  409: errorResponse("Conflict: a request with the same Idempotency-Key is still running, or the resource changed meanwhile; retry"),
-  412: errorResponse("If-Match named an older version: nothing was changed; reload and retry"),
-  413: errorResponse("Request body too large (64 KB; 1 MB for the Razorpay webhook)"),
-  415: errorResponse("The request body must be JSON (`Content-Type: application/json`)"),
-  422: errorResponse("The Idempotency-Key was used with a different request"),
-  429: { ...errorResponse("Too many requests; try again after `Retry-After` seconds"), headers: RetryAfterHeader },
-  502: errorResponse("The payment gateway failed or timed out"),
-  503: errorResponse("Temporary failure, or a service that is not configured; nothing was changed, retry later"),
+  400: errorResponse("Invalid input; the body names each field", "fields"),
+  401: errorResponse("Missing, invalid, expired or revoked token (a token sent to a public route is checked too), or wrong credentials", "detail"),
+  403: errorResponse("Authenticated, but not allowed (admin only)", "detail"),
+  404: errorResponse("Not found", "detail"),
+  409: errorResponse("Conflict: a request with the same Idempotency-Key is still running, or the resource changed meanwhile; retry", "error"),
+  412: errorResponse("If-Match named an older version: nothing was changed; reload and retry", "detail"),
+  413: errorResponse("Request body too large (64 KB; 1 MB for the Razorpay webhook)", "detail"),
+  415: errorResponse("The request body must be JSON (`Content-Type: application/json`)", "detail"),
+  422: errorResponse("The Idempotency-Key was used with a different request", "error"),
+  429: { ...errorResponse("Too many requests; try again after `Retry-After` seconds", "detail"), headers: RetryAfterHeader },
+  502: errorResponse("The payment gateway failed or timed out", "error"),
+  503: errorResponse("Temporary failure, or a service that is not configured; nothing was changed, retry later", "error"),
 } as const;
+shapesOf.set(errorResponses[429], ["detail"]);
 
 export type ErrorStatus = keyof typeof errorResponses;
 
@@ -145,10 +173,20 @@ export function errors<const S extends ErrorStatus>(...statuses: S[]): Pick<type
   return Object.fromEntries(statuses.map((status) => [status, errorResponses[status]])) as Pick<typeof errorResponses, S>;
 }
 
+/** A route's failure at `status` with the shapes it answers there, when they are not (only) the usual one. */
+export function failure(status: ErrorStatus, ...shapes: [ErrorShape, ...ErrorShape[]]) {
+  const usual = errorResponses[status];
+  const response = errorResponse(usual.description, ...shapes);
+  if (!("headers" in usual)) return response;
+  const withHeaders = { ...response, headers: usual.headers };
+  shapesOf.set(withHeaders, shapes);
+  return withHeaders;
+}
+
 /** The payment gateway failures of routes that call Razorpay. */
 export const gatewayResponses = {
   502: errorResponses[502],
-  503: errorResponse("Payments are not configured"),
+  503: errorResponse("Payments are not configured", "error"),
 } as const;
 
 const ETagHeader = z.object({
@@ -169,22 +207,33 @@ export function conditionalGet<M extends object>(middleware: M): M {
 
 /**
  * A route's own responses plus those it answers because of what it is rather than what it does: a path id that is
- * not one answers 404 (see `createRouter`); any request body may be too large (413); a body the validator parses may
+ * not one answers 404 (see `createRouter`); a query parameter outside its schema answers 400; any request body may be too large (413); a body the validator parses may
  * be malformed (400) or not JSON at all (415); a route whose middleware answers conditional GETs takes
  * `If-None-Match`, can answer 304, and its 200 carries an ETag.
  */
 function documented(route: RouteConfig): Pick<RouteConfig, "request" | "responses"> {
   const implied: RouteConfig["responses"] = {};
   if (route.request?.params) implied[404] = errorResponses[404];
+  // The validator refuses a query parameter outside its documented schema (e.g. `page_size=101`) with a 400.
+  if (route.request?.query) implied[400] = errorResponses[400];
   const body = route.request?.body?.content;
   if (body) {
     implied[413] = errorResponses[413];
     if (Object.values(body).some((media) => !!media && "schema" in media && media.schema instanceof z.ZodType)) {
-      Object.assign(implied, errors(400, 415));
+      // Field errors from the schema, or DRF's `{"detail": "JSON parse error - ..."}` for a body that is not JSON.
+      Object.assign(implied, { 400: errorResponse(errorResponses[400].description, "fields", "detail") }, errors(415));
     }
   }
   const middleware = [route.middleware ?? []].flat(2) as object[];
   const responses = { ...implied, ...route.responses };
+  // A status both implied and declared answers the shapes of both (a route's `{"error"}` 400 and the validator's).
+  for (const [status, response] of Object.entries(implied)) {
+    const declared = route.responses[status];
+    const shapes = [...(shapesOf.get(response) ?? []), ...(shapesOf.get(declared) ?? [])];
+    if (declared === response || !shapesOf.has(declared) || !shapesOf.has(response) || !("description" in declared)) continue;
+    const merged = errorResponse(declared.description ?? "", ...new Set(shapes));
+    responses[status] = "headers" in declared ? { ...merged, headers: declared.headers } : merged;
+  }
   if (!middleware.some((m) => answersNotModified.has(m))) return { request: route.request, responses };
   responses[304] = notModifiedResponse;
   if (responses[200]) responses[200] = { ...responses[200], headers: ETagHeader };

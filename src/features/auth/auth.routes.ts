@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { bearerSecurity, errors, IdParam, json, jsonBody, publicSecurity } from "../../lib/openapi";
+import { bearerSecurity, errors, failure, IdParam, json, jsonBody, publicSecurity } from "../../lib/openapi";
 import { requireUser } from "../../middleware/auth";
 import {
   AddressCreateBody,
@@ -64,7 +64,7 @@ export const logoutRoute = createRoute({
     "The user's other devices stay signed in unless `all` is true. The refresh token must be the caller's and unspent.",
   ...authed,
   request: jsonBody(LogoutBody),
-  responses: { 200: json(MessageSchema, "Logged out"), ...errors(400, 401) },
+  responses: { 200: json(MessageSchema, "Logged out"), ...errors(401), 400: failure(400, "fields", "error") },
 });
 
 export const getProfileRoute = createRoute({

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { errors, IdParam, jsonBody, optionalBearerSecurity } from "../../lib/openapi";
+import { errors, failure, IdParam, jsonBody, optionalBearerSecurity } from "../../lib/openapi";
 import { AddToCartBody, CartSchema, GuestCartCookies, GuestCartHeaders, UpdateCartItemBody } from "./cart.schemas";
 
 const tags = ["Cart"];
@@ -35,7 +35,7 @@ export const addToCartRoute = createRoute({
   summary: "Add a product; a product already in the cart gets the sum of the quantities",
   security,
   request: { ...guestCart, ...jsonBody(AddToCartBody) },
-  responses: { 200: cartResponse("The updated cart"), ...errors(400, 401, 429) },
+  responses: { 200: cartResponse("The updated cart"), ...errors(401), 400: failure(400, "fields", "error"), 429: failure(429, "error") },
 });
 
 export const updateCartItemRoute = createRoute({
@@ -46,7 +46,7 @@ export const updateCartItemRoute = createRoute({
   summary: "Replace the quantity of one of the cart's items",
   security,
   request: { ...guestCart, params: IdParam, ...jsonBody(UpdateCartItemBody) },
-  responses: { 200: cartResponse("The updated cart"), ...errors(400, 401, 404, 429) },
+  responses: { 200: cartResponse("The updated cart"), ...errors(401), 400: failure(400, "fields", "error"), 404: failure(404, "error"), 429: failure(429, "error") },
 });
 
 export const removeCartItemRoute = createRoute({
@@ -57,7 +57,7 @@ export const removeCartItemRoute = createRoute({
   summary: "Remove one of the cart's items",
   security,
   request: { ...guestCart, params: IdParam },
-  responses: { 200: cartResponse("The updated cart"), ...errors(401, 404, 429) },
+  responses: { 200: cartResponse("The updated cart"), ...errors(401), 404: failure(404, "error"), 429: failure(429, "error") },
 });
 
 export const clearCartRoute = createRoute({
@@ -68,5 +68,5 @@ export const clearCartRoute = createRoute({
   summary: "Remove every item; the cart itself stays",
   security,
   request: guestCart,
-  responses: { 200: cartResponse("The empty cart"), ...errors(401, 429) },
+  responses: { 200: cartResponse("The empty cart"), ...errors(401), 429: failure(429, "error") },
 });

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { bearerSecurity, errors, json, jsonBody, publicSecurity } from "../../lib/openapi";
+import { bearerSecurity, errors, failure, json, jsonBody, publicSecurity } from "../../lib/openapi";
 import { paginated, paginationQuery } from "../../lib/pagination";
 import { requireAdmin } from "../../middleware/auth";
 import { cachedListing, invalidatesCatalog } from "./catalog.cache";
@@ -84,5 +84,5 @@ export const deleteCategoryRoute = createRoute({
   summary: "Delete a category and its subcategories; refused while any of them has products",
   ...admin,
   request: { params: SlugParam },
-  responses: { 204: { description: "Deleted" }, ...errors(400, 401, 403, 404) },
+  responses: { 204: { description: "Deleted" }, ...errors(401, 403, 404), 400: failure(400, "error") },
 });

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { bearerSecurity, errors, IdParam, json, jsonBody, optionalBearerSecurity, publicSecurity } from "../../lib/openapi";
+import { bearerSecurity, errors, failure, IdParam, json, jsonBody, optionalBearerSecurity, publicSecurity } from "../../lib/openapi";
 import { paginated } from "../../lib/pagination";
 import { requireAdmin } from "../../middleware/auth";
 import { cachedListing, invalidatesCatalog } from "./catalog.cache";
@@ -106,5 +106,5 @@ export const deleteProductRoute = createRoute({
   summary: "Delete a product; refused while orders reference it",
   ...admin,
   request: { params: IdParam },
-  responses: { 204: { description: "Deleted" }, ...errors(400, 401, 403, 404) },
+  responses: { 204: { description: "Deleted" }, ...errors(401, 403, 404), 400: failure(400, "error") },
 });

@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { parseMoney, priceInput } from "../../lib/money";
 import { readOnly } from "../../lib/openapi";
 import { paginationQuery } from "../../lib/pagination";
+import { boundedIntQuery } from "../../lib/query";
 import { CategorySchema } from "./categories.schemas";
 import { ProductListSchema } from "./products.view";
 import { MAX_SEARCH_TERMS, searchTerms } from "./products.search";
@@ -83,21 +84,16 @@ export const FeaturedQuery = z.object(filterQuery);
 /** low_stock/ answers at most this many products (the emptiest first); it is a plain array, as the contract says. */
 export const LOW_STOCK_MAX = 100;
 
-/** `?limit=` as DRF's LimitOffsetPagination reads it: above the maximum is the maximum; missing, not a positive integer: the default. */
+/** `?limit=`: 1..100 as the document says, else 400 naming `limit` (it used to fall back to 100 silently). */
 export const LowStockQuery = z.object({
-  limit: z
-    .string()
-    .optional()
-    .catch(undefined)
-    .transform((v) => (v !== undefined && /^\d+$/.test(v) && Number(v) >= 1 ? Math.min(Number(v), LOW_STOCK_MAX) : LOW_STOCK_MAX))
-    .openapi({
-      param: { name: "limit", in: "query" },
-      type: "integer",
-      minimum: 1,
-      maximum: LOW_STOCK_MAX,
-      default: LOW_STOCK_MAX,
-      description: `How many products to list, at most ${LOW_STOCK_MAX}`,
-    }),
+  limit: boundedIntQuery({
+    minimum: 1,
+    maximum: LOW_STOCK_MAX,
+    default: LOW_STOCK_MAX,
+    description: `How many products to list, 1 to ${LOW_STOCK_MAX}; anything else is 400 naming \`limit\``,
+  })
+    .transform((limit) => limit ?? LOW_STOCK_MAX)
+    .openapi({ param: { name: "limit", in: "query" } }),
 });
 
 // --- Request bodies ------------------------------------------------------------------------------------------
@@ -161,10 +157,12 @@ export const ProductCreateBody = z
   .object({ ...productFields, stock: stock.default(0), is_active: is_active.default(true) })
   .openapi("ProductCreate");
 /** PUT needs name, price and category; optional fields left out keep their value (DRF's non-partial update). */
+/** The service refuses both at once (400 naming `stock_adjustment`); the schema says so, for validating clients. */
+const notBothStockFields = { not: { properties: { stock: {}, stock_adjustment: {} }, required: ["stock", "stock_adjustment"] } };
 export const ProductPutBody = z
   .object({ ...productFields, stock: stock.optional(), is_active: is_active.optional(), stock_adjustment })
-  .openapi("ProductPut");
-export const ProductPatchBody = z.object({ ...productFields, stock_adjustment }).partial().openapi("ProductPatch");
+  .openapi("ProductPut", notBothStockFields);
+export const ProductPatchBody = z.object({ ...productFields, stock_adjustment }).partial().openapi("ProductPatch", notBothStockFields);
 
 /** `If-Match`: the product's ETag from the GET the form was loaded with; a stale one answers 412. */
 export const IfMatchHeaders = z.object({

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { bearerSecurity, errorResponses, errors, gatewayResponses, IdParam, json, jsonBody } from "../../lib/openapi";
+import { bearerSecurity, errorResponses, errors, failure, gatewayResponses, IdParam, json, jsonBody } from "../../lib/openapi";
 import { paginated, paginationQuery } from "../../lib/pagination";
 import { requireAdmin, requireUser } from "../../middleware/auth";
 import { IdempotencyHeaders } from "../../lib/idempotency";
@@ -18,7 +18,8 @@ export const createOrderRoute = createRoute({
   request: { headers: IdempotencyHeaders, ...jsonBody(CreateOrderBody) },
   responses: {
     201: json(OrderSchema, "The new order; the cart is now empty"),
-    ...errors(400, 401, 409, 422, 503),
+    ...errors(401, 409, 422, 503),
+    400: failure(400, "fields", "error"),
     409: { ...errorResponses[409], description: "This cart's checkout (or a request with the same Idempotency-Key) is still running" },
   },
 });
@@ -53,7 +54,7 @@ export const cancelOrderRoute = createRoute({
   summary: "Cancel a pending or payment-failed order; its stock is restored exactly once",
   ...authed,
   request: { params: IdParam },
-  responses: { 200: json(OrderSchema, "The cancelled order"), ...errors(400, 401, 404) },
+  responses: { 200: json(OrderSchema, "The cancelled order"), ...errors(401, 404), 400: failure(400, "error") },
 });
 
 export const updateStatusRoute = createRoute({
@@ -67,7 +68,8 @@ export const updateStatusRoute = createRoute({
   request: { params: IdParam, ...jsonBody(UpdateStatusBody) },
   responses: {
     200: json(OrderSchema, "The updated order"),
-    ...errors(400, 401, 403, 404, 409),
+    ...errors(401, 403, 404, 409),
+    400: failure(400, "fields", "error"),
     ...gatewayResponses,
   },
 });

@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { IdempotencyHeaders } from "../../lib/idempotency";
-import { bearerSecurity, errors, gatewayResponses, json, jsonBody, publicSecurity } from "../../lib/openapi";
+import { bearerSecurity, errors, failure, gatewayResponses, json, jsonBody, publicSecurity } from "../../lib/openapi";
 import { requireUser } from "../../middleware/auth";
 import { InitiateBody, InitiateResponse, VerifyBody, VerifyResponse, WebhookAck, WebhookHeaders } from "./payments.schemas";
 
@@ -17,7 +17,8 @@ export const initiateRoute = createRoute({
   request: { headers: IdempotencyHeaders, ...jsonBody(InitiateBody) },
   responses: {
     200: json(InitiateResponse, "Razorpay order to open Checkout with"),
-    ...errors(400, 401, 404, 409, 422),
+    ...errors(401, 404, 409, 422),
+    400: failure(400, "fields", "error"),
     ...gatewayResponses,
   },
 });
@@ -32,7 +33,9 @@ export const verifyRoute = createRoute({
   request: jsonBody(VerifyBody),
   responses: {
     200: json(VerifyResponse, "Payment recorded"),
-    ...errors(400, 401, 404),
+    ...errors(401),
+    400: failure(400, "fields", "error"),
+    404: failure(404, "error"),
     ...gatewayResponses,
   },
 });
@@ -62,5 +65,5 @@ export const webhookRoute = createRoute({
       },
     },
   },
-  responses: { 200: json(WebhookAck, "Applied, or ignored (duplicate or unhandled event)"), ...gatewayResponses, ...errors(400) },
+  responses: { 200: json(WebhookAck, "Applied, or ignored (duplicate or unhandled event)"), ...gatewayResponses, 400: failure(400, "error") },
 });
