@@ -16,5 +16,5 @@ export default {
     ctx.waitUntil(runSweep(env));
   },
   // The events Queue and its dead-letter queue: webhook fan-out and deliveries (src/features/events).
-  queue: (batch, env) => consumeEvents(batch, env),
+  queue: (batch, env, _ctx) => consumeEvents(batch, env),
 } satisfies ExportedHandler<Env, EventMessage>;
