@@ -1,9 +1,12 @@
 // Creates a staff user, like Django's `createsuperuser`:
 //   npm run create-admin -- --username NAME --email EMAIL --password PASS [--remote]
+// It never changes an account other than the one named by --username: an email that belongs to another account is
+// refused (exit 1, nothing written). Making an existing user staff or setting its password ends its sessions.
 // Writes into the local D1 that `npm run dev` uses (migrations applied first), or with --remote into the deployed one.
 import { execFileSync } from "node:child_process";
 import { pbkdf2Sync, randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
+import { adminUpsertSql, emailOwnerSql } from "./lib/admin-sql.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -31,13 +34,25 @@ const salt = randomBytes(16);
 const hash = pbkdf2Sync(password, salt, ITERATIONS, 32, "sha256");
 const stored = `pbkdf2_sha256$${ITERATIONS}$${salt.toString("base64")}$${hash.toString("base64")}`;
 
-const quote = (s) => `'${s.replaceAll("'", "''")}'`;
-const sql =
-  `INSERT INTO users (username, email, password_hash, is_staff) VALUES (${quote(username)}, ${quote(email)}, ${quote(stored)}, 1) ` +
-  `ON CONFLICT DO UPDATE SET is_staff = 1, password_hash = excluded.password_hash`;
-
 const where = remote ? "--remote" : "--local";
 const run = (args) => execFileSync("wrangler", args, { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, CI: "true" } });
+/** The result sets of one SQL command, as `wrangler d1 execute --json` prints them. */
+const query = (sql) => JSON.parse(run(["d1", "execute", "DB", where, "--json", "--command", sql]).toString());
+
 run(["d1", "migrations", "apply", "DB", where]);
-run(["d1", "execute", "DB", where, "--command", sql]);
-console.log(`Admin ${username} is ready (${remote ? "remote" : "local"} D1). Log in with POST /api/auth/login/.`);
+let result;
+try {
+  [result] = query(adminUpsertSql({ username, email, passwordHash: stored }));
+} catch {
+  // wrangler printed D1's error above; a UNIQUE failure here is an account that took the email meanwhile.
+  fail("the write was refused; nothing was changed");
+}
+if (!result?.success) fail("the write failed; nothing was changed");
+if (result.results?.length !== 1) {
+  const [owner] = query(emailOwnerSql(email))[0]?.results ?? [];
+  fail(
+    `the email ${email} belongs to another account${owner ? ` (${owner.username})` : ""}; nothing was changed. ` +
+      `Use that account's username, or another email.`,
+  );
+}
+console.log(`Admin ${username} is ready (${remote ? "remote" : "local"} D1); its earlier sessions, if any, are ended. Log in with POST /api/auth/login/.`);

@@ -19,6 +19,7 @@ import { logError } from "./lib/log";
 import { createRouter } from "./lib/openapi";
 import { authenticate } from "./middleware/auth";
 import { limitBodySize } from "./middleware/body-limit";
+import { noStoreByDefault } from "./middleware/no-store";
 
 export function createApp() {
   const app = createRouter();
@@ -40,6 +41,7 @@ export function createApp() {
     c.set("user", null);
     await next();
   });
+  app.use("/api/*", noStoreByDefault);
   app.use("/api/*", authenticate);
   app.use("/api/*", publishAfterWrite); // order and stock events leave for the Queue after the response
 

@@ -30,6 +30,14 @@ export const users = sqliteTable(
     isStaff: integer("is_staff", { mode: "boolean" }).notNull().default(false),
     isActive: integer("is_active", { mode: "boolean" }).notNull().default(true),
     dateJoined: text("date_joined").notNull().default(now),
+    /**
+     * Bumped by the trigger `users_credentials_changed` (migration 0007) whenever the password hash or the staff flag
+     * changes, however it changes; device tokens carry it, so such a change revokes them. The same trigger revokes
+     * the user's sessions in the same statement.
+     */
+    credentialsVersion: integer("credentials_version").notNull().default(0),
+    /** Set only by change-password, in the same UPDATE as the new hash: the session the trigger spares; it clears it. */
+    keepSessionId: text("keep_session_id"),
   },
   (t) => [
     // Usernames and emails are unique case-insensitively (the original let `alice` and `Alice` coexist).
@@ -109,6 +117,8 @@ export const products = sqliteTable(
     /** Version of the projection last written by the inventory object; older writes are ignored. */
     stockVersion: integer("stock_version").notNull().default(0),
     imageUrl: text("image_url"),
+    /** Most units of this product one customer may have in live (not cancelled) orders; null = no limit. */
+    maxPerCustomer: integer("max_per_customer"),
     isActive: integer("is_active", { mode: "boolean" }).notNull().default(true),
     createdAt: createdAt(),
     updatedAt: updatedAt(),

@@ -15,7 +15,8 @@ import {
   toUserOut,
   updateProfile,
 } from "./auth.service";
-import { beginLogin, finishLogin } from "./login-throttle";
+import { deviceTokenFits, issueDeviceToken, verifyDeviceToken } from "./device-tokens";
+import { beginLogin, finishLogin, type LoginAttempt } from "./login-throttle";
 
 export const register: Handler<typeof routes.registerRoute> = async (c) => {
   const db = c.get("db");
@@ -29,21 +30,30 @@ export const register: Handler<typeof routes.registerRoute> = async (c) => {
  * Four round trips in sequence: the throttle's admission, the account row and the guest cart to merge are read at
  * once (each at most two deep); then the password is checked (CPU only); then the throttle's outcome and one D1 batch
  * (the session and the merged cart lines) at once; then the merged anonymous cart is deleted.
+ * A genuine device token is admitted on its own key only (login-throttle.ts); if it turns out not to be this
+ * account's as it is now (another user's, or revoked by a credentials change), the attempt is admitted again under
+ * today's keys, as a client without one.
  */
 export const login: Handler<typeof routes.loginRoute> = async (c) => {
   const db = c.get("db");
-  const { username, password } = c.req.valid("json");
+  const { username, password, device_token } = c.req.valid("json");
+  const clientIp = c.req.header("CF-Connecting-IP");
+  const device = await verifyDeviceToken(c.env.JWT_SECRET, device_token);
   const [admission, account, merge] = await Promise.allSettled([
-    beginLogin(c.env, username, c.req.header("CF-Connecting-IP")),
+    beginLogin(c.env, username, clientIp, device?.deviceId),
     findAccount(db, username),
     prepareGuestCartMerge(c),
   ]);
   if (admission.status === "rejected") throw admission.reason;
-  const attempt = admission.value;
+  let attempt: LoginAttempt = admission.value;
   if (account.status === "rejected") {
     // Not a wrong password: the check itself failed (D1 down), so it counts as nothing.
     await finishLogin(attempt, "cancelled");
     throw account.reason;
+  }
+  if (device && !deviceTokenFits(device, account.value)) {
+    await finishLogin(attempt, "cancelled");
+    attempt = await beginLogin(c.env, username, clientIp);
   }
   const user = await checkPassword(account.value, password);
   if (!user) {
@@ -51,12 +61,13 @@ export const login: Handler<typeof routes.loginRoute> = async (c) => {
     return c.json({ detail: "No active account found with the given credentials" }, 401, { "WWW-Authenticate": 'Bearer realm="api"' });
   }
   const guestCart = merge.status === "fulfilled" ? merge.value : null;
-  const [, session] = await Promise.all([
+  const [, session, deviceToken] = await Promise.all([
     finishLogin(attempt, "success"),
     startSession(db, c.env.JWT_SECRET, user, guestCart?.statements(db, user.id)),
+    issueDeviceToken(c.env.JWT_SECRET, user),
   ]);
   if (session.merged) await guestCart?.finish();
-  return c.json({ refresh: session.refresh, access: session.access }, 200);
+  return c.json({ refresh: session.refresh, access: session.access, device_token: deviceToken }, 200);
 };
 
 export const refresh: Handler<typeof routes.refreshRoute> = async (c) => {
@@ -84,7 +95,8 @@ export const patchProfile: Handler<typeof routes.patchProfileRoute> = async (c) 
 
 export const changePasswordHandler: Handler<typeof routes.changePasswordRoute> = async (c) => {
   const { old_password, new_password } = c.req.valid("json");
-  await changePassword(c.get("db"), currentUser(c), old_password, new_password);
+  const clientIp = c.req.header("CF-Connecting-IP");
+  await changePassword(c.env, c.get("db"), currentUser(c), { oldPassword: old_password, newPassword: new_password, clientIp });
   return c.json({ message: "Password updated successfully" }, 200);
 };
 

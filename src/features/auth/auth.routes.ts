@@ -7,6 +7,7 @@ import {
   AddressSchema,
   ChangePasswordBody,
   LoginBody,
+  LoginResponse,
   LogoutBody,
   MessageSchema,
   ProfilePatchBody,
@@ -40,7 +41,7 @@ export const loginRoute = createRoute({
   summary: "Log in with username and password; merges the caller's anonymous cart",
   security: publicSecurity,
   request: jsonBody(LoginBody),
-  responses: { 200: json(TokenPairSchema, "Tokens"), ...errors(400, 401, 429) },
+  responses: { 200: json(LoginResponse, "Tokens, and a device token for this device's next login"), ...errors(400, 401, 429) },
 });
 
 export const refreshRoute = createRoute({
@@ -104,10 +105,11 @@ export const changePasswordRoute = createRoute({
   path: "/change-password/",
   operationId: "changePassword",
   tags,
-  summary: "Change the password; ends the user's other sessions",
+  summary: "Change the password; ends the user's other sessions and every device token",
+  description: "A wrong `old_password` counts as a failed login: the same limits apply (429 with `Retry-After`).",
   ...authed,
   request: jsonBody(ChangePasswordBody),
-  responses: { 200: json(MessageSchema, "Password changed"), ...errors(400, 401) },
+  responses: { 200: json(MessageSchema, "Password changed"), ...errors(400, 401, 429) },
 });
 
 const addressTags = ["Addresses"];

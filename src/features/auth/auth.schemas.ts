@@ -45,7 +45,22 @@ export const RegisterResponse = z
   .object({ user: UserSchema, tokens: TokenPairSchema, message: z.string().openapi({ example: "User registered successfully" }) })
   .openapi("RegisterResponse");
 
-export const LoginBody = z.object({ username: z.string().min(1).max(254), password: z.string().min(1).max(128) }).openapi("LoginRequest");
+const deviceTokenDoc =
+  "Device token (OWASP device cookie): returned by every successful login; send it back with the next login from this " +
+  "device. A login carrying it is throttled only by this device's own failures (5 in 15 minutes lock it), never by " +
+  "other devices', other accounts' or a shared IP's. Revoked by any password change. Opaque: do not parse it.";
+
+export const LoginBody = z
+  .object({
+    username: z.string().min(1).max(254),
+    password: z.string().min(1).max(128),
+    device_token: z.string().max(512).optional().openapi({ description: deviceTokenDoc }),
+  })
+  .openapi("LoginRequest");
+
+export const LoginResponse = TokenPairSchema.extend({ device_token: z.string().openapi({ description: deviceTokenDoc }) }).openapi(
+  "LoginResponse",
+);
 
 export const RefreshBody = z.object({ refresh: z.string().min(1).max(4096) }).openapi("RefreshRequest");
 

@@ -3,7 +3,9 @@
  * - only the newest refresh token of a session can be used (rotation); presenting an older one is treated as
  *   theft and revokes the session;
  * - logout revokes the session of the refresh token it is given (other devices stay signed in), or with `all` every
- *   session of the user; change-password revokes every session but the caller's;
+ *   session of the user; change-password revokes every session but the caller's, and every device token;
+ * - any change of a user's password hash or staff flag, by any path, ends the user's sessions and device tokens in
+ *   the same statement (trigger `users_credentials_changed`, migration 0007);
  * - a revoked session's access tokens stop working on the next request, not after an hour.
  */
 import { and, eq, isNull, ne, or, sql } from "drizzle-orm";
@@ -17,6 +19,7 @@ import { assertNoFieldErrors, type FieldErrors } from "../../lib/openapi";
 import { logError } from "../../lib/log";
 import { nowIso } from "../../lib/time";
 import { DUMMY_HASH, hashPassword, passwordProblems, verifyPassword } from "./password";
+import { beginLogin, finishLogin } from "./login-throttle";
 import { issueTokens, newRefreshId, verifyToken, type TokenClaims } from "./tokens";
 
 export type UserOut = {
@@ -224,18 +227,25 @@ export async function logout(db: Database, secret: string, user: AuthUser, refre
   await revokeSessions(db, user.id, everywhere ? {} : { only: claims.sid });
 }
 
-export async function changePassword(db: Database, user: AuthUser, oldPassword: string, newPassword: string) {
-  const problems = passwordProblems(newPassword, { username: user.username, email: user.email });
+/**
+ * Changes the password after checking `old_password` through the login throttle (same keys and limits as login), so
+ * an access token alone is no way to guess the password. The new hash and the session to spare go in one UPDATE; the
+ * trigger of migration 0007 then ends every other session and every device token in that same statement.
+ */
+export async function changePassword(env: Env, db: Database, user: AuthUser, input: { oldPassword: string; newPassword: string; clientIp?: string }) {
+  const problems = passwordProblems(input.newPassword, { username: user.username, email: user.email });
   if (problems.length) throw new ApiError(400, { new_password: problems });
-  const [row] = await db.select().from(users).where(eq(users.id, user.id));
-  if (!row || !(await verifyPassword(oldPassword, row.passwordHash))) throw fieldError("old_password", "Wrong password.");
-  await db.batch([
-    db.update(users).set({ passwordHash: await hashPassword(newPassword) }).where(eq(users.id, user.id)),
-    db
-      .update(sessions)
-      .set({ revokedAt: nowIso() })
-      .where(and(eq(sessions.userId, user.id), isNull(sessions.revokedAt), ne(sessions.id, user.sessionId))),
+  const [attempt, [row]] = await Promise.all([
+    beginLogin(env, user.username, input.clientIp),
+    db.select().from(users).where(eq(users.id, user.id)),
   ]);
+  const ok = !!row && (await verifyPassword(input.oldPassword, row.passwordHash));
+  await finishLogin(attempt, ok ? "success" : "failure");
+  if (!ok) throw fieldError("old_password", "Wrong password.");
+  await db
+    .update(users)
+    .set({ passwordHash: await hashPassword(input.newPassword), keepSessionId: user.sessionId })
+    .where(eq(users.id, user.id));
 }
 
 export async function getUser(db: Database, id: number): Promise<User> {

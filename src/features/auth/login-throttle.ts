@@ -7,6 +7,11 @@
  *   starts at one minute and doubles with each new lock, up to an hour: a distributed guess costs real time;
  * - client IP alone: one client spraying many usernames (20 failures in 15 minutes).
  * The pair key is asked first and alone: a client it refuses adds nothing to the username's count.
+ * A login or password check that carries a genuine device token of the account (device-tokens.ts) counts against
+ * that device alone (5 failures in 15 minutes lock it, the lock doubling up to a day), never against the other keys,
+ * and no lock of theirs refuses it: other people's failures cannot lock out a known device, and a stolen device token
+ * buys no more guesses than one client gets.
+ * change-password checks `old_password` through the same keys, so a stolen access token is no guessing oracle.
  * The client IP is `CF-Connecting-IP`, which Cloudflare sets on every request it forwards (a client cannot
  * choose it); it is only trustworthy when the Worker is reached through Cloudflare, as every deployed Worker is.
  */
@@ -23,6 +28,13 @@ export const ACCOUNT_POLICY: GuardPolicy = {
   backoff: { factor: 2, maxLockMs: 60 * MINUTE, memoryMs: 24 * 60 * MINUTE },
 };
 export const CLIENT_POLICY: GuardPolicy = { maxFailures: 20, windowMs: 15 * MINUTE, lockMs: 15 * MINUTE, resetOnSuccess: false };
+export const DEVICE_POLICY: GuardPolicy = {
+  maxFailures: 5,
+  windowMs: 15 * MINUTE,
+  lockMs: 15 * MINUTE,
+  resetOnSuccess: true,
+  backoff: { factor: 2, maxLockMs: 24 * 60 * MINUTE, memoryMs: 24 * 60 * MINUTE },
+};
 
 interface GuardKey {
   name: string;
@@ -53,8 +65,20 @@ const tooMany = (retryAfter: number) =>
     { "Retry-After": String(retryAfter) },
   );
 
-/** Admits one attempt on every key, or throws 429 having cancelled what it was admitted to. */
-export async function beginLogin(env: Env, username: string, clientIp: string | undefined): Promise<LoginAttempt> {
+/** The one key of a password check that carries a device token: that device's failures only. */
+export const deviceKey = (deviceId: string): GuardKey => ({ name: `device:${deviceId}`, policy: DEVICE_POLICY });
+
+/**
+ * Admits one attempt on every key, or throws 429 having cancelled what it was admitted to. With `deviceId` (a
+ * genuine device token, its binding to the account checked by the caller) only that device's key is asked.
+ */
+export async function beginLogin(env: Env, username: string, clientIp: string | undefined, deviceId?: string): Promise<LoginAttempt> {
+  if (deviceId) {
+    const key = deviceKey(deviceId);
+    const admission = await guard(env, key).begin(key.policy);
+    if (!admission.allowed) throw tooMany(admission.retryAfterSeconds);
+    return { env, admitted: [{ key, attempt: admission.attempt }] };
+  }
   const { pair, wide } = guardKeys(username, clientIp);
   const first = await guard(env, pair).begin(pair.policy);
   if (!first.allowed) throw tooMany(first.retryAfterSeconds);
