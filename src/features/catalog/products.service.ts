@@ -75,6 +75,9 @@ export async function updateProduct(db: Database, env: Env, id: number, input: P
   }
   assertNoFieldErrors(errors);
   const seen = ifMatch === undefined ? null : await requireUnchanged(db, id, ifMatch);
+  // The stock is written before the fields: an id that names no product must never reach an inventory object, which
+  // would start holding stock for a product that does not exist yet (and not seed itself from the real one later).
+  if (!seen && (input.stock !== undefined || input.stock_adjustment !== undefined)) await requireProduct(db, id);
   const stockWrite = await writeStock(env, id, input, seen);
   try {
     const updated = await db
@@ -97,6 +100,11 @@ export async function updateProduct(db: Database, env: Env, id: number, input: P
     if (stockWrite) await setStockIf(env, id, stockWrite.after, stockWrite.before).catch(() => undefined);
     throw err;
   }
+}
+
+async function requireProduct(db: Database, id: number): Promise<void> {
+  const [found] = await db.select({ id: products.id }).from(products).where(eq(products.id, id));
+  if (!found) throw notFound();
 }
 
 /** The product as the client's ETag described it, or 412 when it has changed since (or the ETag is not its own). */
