@@ -52,6 +52,7 @@ export async function createProduct(db: Database, env: Env, input: ProductCreate
         stock: input.stock,
         imageUrl: input.image_url ?? null,
         isActive: input.is_active,
+        lowStockThreshold: input.low_stock_threshold ?? null,
         categoryId: input.category,
       })
       .returning({ id: products.id });
@@ -88,6 +89,7 @@ export async function updateProduct(db: Database, env: Env, id: number, input: P
         pricePaise: input.price,
         imageUrl: input.image_url,
         isActive: input.is_active,
+        lowStockThreshold: input.low_stock_threshold,
         categoryId: input.category,
         updatedAt: nowIso(),
       })
@@ -176,6 +178,7 @@ const toProductDetailOut = (row: Product, category: ProductDetailOut["category"]
   name: row.name,
   slug: row.slug,
   description: row.description,
+  low_stock_threshold: row.lowStockThreshold,
   price: formatMoney(row.pricePaise),
   stock,
   image_url: row.imageUrl,
