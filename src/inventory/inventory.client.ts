@@ -10,6 +10,7 @@
  * A shard that answered with nothing left is skipped, and a product every shard refused with nothing left is refused
  * without any object call, for SOLD_OUT_TTL_MS in this isolate.
  */
+import { objectLocation } from "../placement/location";
 import type { ReserveResult, SettleOutcome, StockSnapshot, StockWriteResult } from "./inventory.do";
 import { DEFAULT_HOLD_TTL_MS } from "./inventory.do";
 import {
@@ -26,7 +27,8 @@ import {
 } from "./inventory.shards";
 
 /** The object of one shard of a product (shard 0: the product's own object, its home). */
-export const shardStub = (env: Env, productId: number, shard = 0) => env.INVENTORY.getByName(shardName(productId, shard));
+export const shardStub = (env: Env, productId: number, shard = 0) =>
+  env.INVENTORY.getByName(shardName(productId, shard), objectLocation(env));
 
 /** The product's own object (shard 0). Tests reach into it; features go through `productStock`. */
 export const inventoryOf = (env: Env, productId: number) => shardStub(env, productId, 0);

@@ -19,6 +19,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { logError } from "../lib/log";
+import { objectLocation } from "../placement/location";
 import { PROJECTION_FLUSH_MS, projectionStatements } from "./inventory.projection";
 import { MAX_STOCK_SHARDS, shardName, shares } from "./inventory.shards";
 
@@ -411,7 +412,7 @@ export class Inventory extends DurableObject<Env> {
   }
 
   private stub(productId: number, shard: number) {
-    return this.env.INVENTORY.getByName(shardName(productId, shard));
+    return this.env.INVENTORY.getByName(shardName(productId, shard), objectLocation(this.env)); // created next to the home
   }
 
   private row(): StockRow | null {
