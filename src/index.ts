@@ -4,6 +4,7 @@ import { withCostReport } from "./lib/cost/report";
 
 export { Inventory } from "./inventory/inventory.do";
 export { LoginGuard } from "./features/auth/login-guard.do";
+export { ClientHolds } from "./features/orders/client-holds.do";
 
 const app = createApp();
 

@@ -1,5 +1,6 @@
 import type { Handler } from "../../lib/openapi";
 import { withIdempotencyKey } from "../../lib/idempotency";
+import { limitedClientIp } from "../../lib/client-ip";
 import { paginate } from "../../lib/pagination";
 import { currentUser } from "../../middleware/auth";
 import type * as routes from "./orders.routes";
@@ -18,7 +19,7 @@ export const createOrderHandler: Handler<typeof routes.createOrderRoute> = async
       const lines = await readCartLines(db, user.id);
       return { request: JSON.stringify(input), state: lines.length ? cartFingerprint(lines) : undefined };
     },
-    async () => ({ status: 201, body: (await loadOrder(db, await createOrder(c.env, db, user, input))).view }),
+    async () => ({ status: 201, body: (await loadOrder(db, await createOrder(c.env, db, user, { ...input, clientIp: limitedClientIp(c) }))).view }),
   );
   return c.json(order, 201);
 };
