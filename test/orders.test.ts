@@ -212,7 +212,9 @@ describe("cancel and update_status", () => {
   it("only cancels pending or failed orders", async () => {
     const admin = await createAdmin();
     const { user, order, product } = await placedOrder();
-    await api("PATCH", `/api/orders/${order.id}/update_status/`, { token: admin.access, body: { status: "shipped" } });
+    // goods ship only once paid (here cash on delivery, marked paid by the admin)
+    await api("PATCH", `/api/orders/${order.id}/update_status/`, { token: admin.access, body: { status: "paid" } });
+    expect((await api("PATCH", `/api/orders/${order.id}/update_status/`, { token: admin.access, body: { status: "shipped" } })).status).toBe(200);
     const res = await api("POST", `/api/orders/${order.id}/cancel/`, { token: user.access });
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ error: "Only pending or failed orders can be cancelled" });
@@ -261,6 +263,8 @@ describe("cancel and update_status", () => {
     const admin = await createAdmin();
     const { order, product } = await placedOrder(10, 4);
     const path = `/api/orders/${order.id}/update_status/`;
+    expect((await api("PATCH", path, { token: admin.access, body: { status: "processing" } })).status).toBe(400); // not paid yet
+    expect((await api("PATCH", path, { token: admin.access, body: { status: "paid" } })).status).toBe(200);
     const paid = await api("PATCH", path, { token: admin.access, body: { status: "processing" } });
     expect(paid.status).toBe(200);
     expect(paid.body.status).toBe("processing");

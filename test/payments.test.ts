@@ -2,7 +2,8 @@ import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createApp } from "../src/app";
 import { db } from "../src/db/client";
-import { refundOrderPayment } from "../src/features/payments/payments.service";
+import { settleRefund } from "../src/features/payments/refunds.service";
+import { runSweep } from "../src/features/sweep/sweep.service";
 import { verifyPaymentSignature } from "../src/features/payments/razorpay";
 import { ApiError } from "../src/lib/errors";
 import { hmacSha256Hex } from "../src/lib/crypto";
@@ -670,7 +671,7 @@ describe("POST /api/payments/webhook/", () => {
     expect(await orderState(order.id)).toEqual({ status: "paid", payment_status: "refunded" });
   });
 
-  it("refunds money captured for an order cancelled meanwhile, and retries the refund on redelivery", async () => {
+  it("refunds money captured for an order cancelled meanwhile; a gateway timeout leaves it owed and the sweep retries it", async () => {
     const fake = fakeRazorpay();
     const { order, razorpayOrderId } = await initiatedOrder();
     await env.DB.prepare("UPDATE orders SET status = 'cancelled' WHERE id = ?").bind(order.id).run();
@@ -678,13 +679,14 @@ describe("POST /api/payments/webhook/", () => {
     fake.payments.set("pay_late", { order_id: razorpayOrderId, amount: 50_000, status: "captured" });
 
     fake.failWith = () => new Response("upstream timeout", { status: 504 });
-    const failed = await webhook(event, { eventId: "evt_late_capture" });
-    expect(failed).toMatchObject({ status: 502, body: { error: "Payment gateway error: HTTP 504" } });
+    const first = await webhook(event, { eventId: "evt_late_capture" });
+    expect(first).toMatchObject({ status: 200, body: { status: "ok" } });
     expect(await orderState(order.id)).toEqual({ status: "cancelled", payment_status: "success" });
+    expect(await paymentRow(order.id)).toMatchObject({ status: "refund_pending", refund_attempts: 1 });
 
     fake.failWith = undefined;
-    const retried = await webhook(event, { eventId: "evt_late_capture" });
-    expect(retried).toMatchObject({ status: 200, body: { status: "ok" } });
+    expect(await webhook(event, { eventId: "evt_late_capture" })).toMatchObject({ status: 200, body: { status: "ok" } });
+    await runSweep(env, Date.now() + 3_600_000);
     expect(await orderState(order.id)).toEqual({ status: "cancelled", payment_status: "refunded" });
     expect(await paymentRow(order.id)).toMatchObject({ status: "refunded", razorpay_payment_id: "pay_late", razorpay_refund_id: "rfnd_pay_late" });
     const refunds = fake.calls.filter((c) => c.path === "/v1/payments/pay_late/refund");
@@ -693,20 +695,24 @@ describe("POST /api/payments/webhook/", () => {
   });
 });
 
-describe("refundOrderPayment (called by orders when a paid order is cancelled)", () => {
-  async function paidOrder() {
+describe("settleRefund (an owed refund, from a cancel, a late capture or the sweep)", () => {
+  async function owedOrder() {
     const fake = fakeRazorpay();
     const { user, order, razorpayOrderId } = await initiatedOrder();
     const { paymentId, signature } = await fake.pay(razorpayOrderId, 50_000);
     const res = await verify(user, { razorpay_order_id: razorpayOrderId, razorpay_payment_id: paymentId, razorpay_signature: signature, order_id: order.id });
     expect(res.status).toBe(200);
+    await env.DB.batch([
+      env.DB.prepare("UPDATE orders SET status = 'cancelled' WHERE id = ?").bind(order.id),
+      env.DB.prepare("UPDATE payments SET status = 'refund_pending' WHERE order_id = ?").bind(order.id),
+    ]);
     return { fake, order, paymentId };
   }
 
   it("refunds in full through Razorpay once, however often it is called", async () => {
-    const { fake, order, paymentId } = await paidOrder();
-    await refundOrderPayment(env, db(env.DB), order.id);
-    await refundOrderPayment(env, db(env.DB), order.id);
+    const { fake, order, paymentId } = await owedOrder();
+    expect(await settleRefund(env, db(env.DB), order.id)).toBe("refunded");
+    expect(await settleRefund(env, db(env.DB), order.id)).toBe("refunded");
     const refunds = fake.calls.filter((c) => c.path.endsWith("/refund"));
     expect(refunds).toHaveLength(1);
     expect(refunds[0]).toMatchObject({ method: "POST", path: `/v1/payments/${paymentId}/refund`, body: { notes: { order_id: String(order.id) } } });
@@ -714,28 +720,31 @@ describe("refundOrderPayment (called by orders when a paid order is cancelled)",
     expect(refunds[0].headers.get("X-Refund-Idempotency")).toBe(`refund-${String(order.id).padStart(10, "0")}`);
     expect(refunds[0].headers.get("Authorization")).toBe(`Basic ${btoa("rzp_test_key:test_key_secret")}`);
     expect(await paymentRow(order.id)).toMatchObject({ status: "refunded", razorpay_refund_id: `rfnd_${paymentId}` });
-    expect(await orderState(order.id)).toEqual({ status: "paid", payment_status: "refunded" });
+    expect(await orderState(order.id)).toEqual({ status: "cancelled", payment_status: "refunded" });
   });
 
-  it("does nothing for an order that was never paid", async () => {
+  it("does nothing for an order that owes nothing", async () => {
     const fake = fakeRazorpay();
     const { order } = await initiatedOrder();
     const user = await registerUser("payer");
     const neverInitiated = await insertOrder(user, 10_000);
-    await refundOrderPayment(env, db(env.DB), order.id);
-    await refundOrderPayment(env, db(env.DB), neverInitiated.id);
+    expect(await settleRefund(env, db(env.DB), order.id)).toBe("none");
+    expect(await settleRefund(env, db(env.DB), neverInitiated.id)).toBe("none");
     expect(fake.calls.filter((c) => c.path.endsWith("/refund"))).toHaveLength(0);
     expect(await paymentRow(order.id)).toMatchObject({ status: "initiated" });
   });
 
-  it("throws a 502 and changes nothing when Razorpay refuses the refund", async () => {
-    const { fake, order } = await paidOrder();
+  it("keeps a refused refund owed, with the attempt and Razorpay's reason recorded", async () => {
+    const { fake, order } = await owedOrder();
     fake.failWith = () => Response.json({ error: { code: "BAD_REQUEST_ERROR", description: "The payment has been fully refunded already" } }, { status: 400 });
-    const error = await refundOrderPayment(env, db(env.DB), order.id).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ApiError);
-    expect(error).toMatchObject({ status: 502, body: { error: "Payment gateway error: The payment has been fully refunded already" } });
-    expect(await paymentRow(order.id)).toMatchObject({ status: "success", razorpay_refund_id: null });
-    expect(await orderState(order.id)).toEqual({ status: "paid", payment_status: "success" });
+    expect(await settleRefund(env, db(env.DB), order.id)).toBe("pending");
+    expect(await paymentRow(order.id)).toMatchObject({
+      status: "refund_pending",
+      refund_attempts: 1,
+      razorpay_refund_id: null,
+      refund_error: expect.stringContaining("fully refunded already"),
+    });
+    expect(await orderState(order.id)).toEqual({ status: "cancelled", payment_status: "success" });
   });
 });
 
@@ -752,18 +761,26 @@ describe("admin cancelling a paid order (PATCH /api/orders/{id}/update_status/)"
     const { fake, order, paymentId, admin } = await paidOrder();
     const res = await api("PATCH", `/api/orders/${order.id}/update_status/`, { token: admin.access, body: { status: "cancelled" } });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    expect(res.body).toMatchObject({ status: "cancelled", payment_status: "refunded" });
+    expect(res.body).toMatchObject({ status: "cancelled", payment_status: "refunded", refund_status: "refunded" });
     expect(await paymentRow(order.id)).toMatchObject({ status: "refunded", razorpay_refund_id: `rfnd_${paymentId}` });
     expect(fake.calls.filter((c) => c.path.endsWith("/refund"))).toHaveLength(1);
   });
 
-  it("answers 502 and keeps the order paid when Razorpay refuses the refund", async () => {
+  it("answers 502 and keeps the order paid when Razorpay refuses the refund (a 4xx)", async () => {
+    const { fake, order, admin } = await paidOrder();
+    fake.failWith = () => Response.json({ error: { code: "BAD_REQUEST_ERROR", description: "Refund amount exceeds the payment" } }, { status: 400 });
+    const res = await api("PATCH", `/api/orders/${order.id}/update_status/`, { token: admin.access, body: { status: "cancelled" } });
+    expect(res).toMatchObject({ status: 502, body: { error: "Payment gateway error: Refund amount exceeds the payment" } });
+    expect(await orderState(order.id)).toEqual({ status: "paid", payment_status: "success" });
+    expect(await paymentRow(order.id)).toMatchObject({ status: "success" });
+  });
+
+  it("keeps the order cancelled with the refund pending when Razorpay's answer is a 500 (it may have refunded)", async () => {
     const { fake, order, admin } = await paidOrder();
     fake.failWith = () => new Response("", { status: 500 });
     const res = await api("PATCH", `/api/orders/${order.id}/update_status/`, { token: admin.access, body: { status: "cancelled" } });
-    expect(res).toMatchObject({ status: 502, body: { error: "Payment gateway error: HTTP 500" } });
-    expect(await orderState(order.id)).toEqual({ status: "paid", payment_status: "success" });
-    expect(await paymentRow(order.id)).toMatchObject({ status: "success" });
+    expect(res).toMatchObject({ status: 200, body: { status: "cancelled", payment_status: "success", refund_status: "refund_pending" } });
+    expect(await paymentRow(order.id)).toMatchObject({ status: "refund_pending", refund_attempts: 1 });
   });
 });
 

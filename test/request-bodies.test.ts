@@ -147,7 +147,7 @@ describe("read-only fields in the OpenAPI document", () => {
     expect(readOnly("ProductList")).toEqual(["category_name", "created_at", "id", "slug"]);
     expect(readOnly("Address")).toEqual(["created_at", "id"]);
     expect(readOnly("Order")).toEqual(
-      ["created_at", "id", "items", "order_number", "payment_status", "status", "total_amount", "updated_at", "user_email"].sort(),
+      ["created_at", "id", "items", "order_number", "payment_status", "refund_status", "status", "total_amount", "updated_at", "user_email"].sort(),
     );
   });
 });

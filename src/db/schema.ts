@@ -231,7 +231,16 @@ export const orderItems = sqliteTable(
   ],
 );
 
-export const PAYMENT_RECORD_STATUSES = ["initiated", "success", "failed", "refunded"] as const;
+/**
+ * `refund_pending`: captured money we owe back (a paid order cancelled, or money captured for a cancelled order), written
+ * in the same batch as the change that makes us owe it and settled by the request or the sweep; `refund_failed`: the
+ * retries ran out (shown to admins on the order, logged).
+ */
+export const PAYMENT_RECORD_STATUSES = ["initiated", "success", "failed", "refunded", "refund_pending", "refund_failed"] as const;
+/** Payment statuses of money captured that we owe back (not yet confirmed refunded). */
+export const REFUND_OWED_STATUSES = ["refund_pending", "refund_failed"] as const;
+/** The order's `refund_status`: where the refund of its payment stands (null: none owed or made). */
+export const REFUND_STATUSES = [...REFUND_OWED_STATUSES, "refunded"] as const;
 
 export const payments = sqliteTable(
   "payments",
@@ -248,6 +257,10 @@ export const payments = sqliteTable(
     currency: text("currency").notNull().default("INR"),
     status: text("status", { enum: PAYMENT_RECORD_STATUSES }).notNull().default("initiated"),
     gatewayResponse: text("gateway_response"),
+    /** Refund calls made for a `refund_pending` payment; the next one is due at `refundNextAt` (ms), with back-off. */
+    refundAttempts: integer("refund_attempts").notNull().default(0),
+    refundNextAt: integer("refund_next_at"),
+    refundError: text("refund_error"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -256,6 +269,7 @@ export const payments = sqliteTable(
     uniqueIndex("payments_razorpay_order_unique").on(t.razorpayOrderId),
     uniqueIndex("payments_razorpay_payment_unique").on(t.razorpayPaymentId),
     index("payments_status_idx").on(t.status),
+    index("payments_refund_due_idx").on(t.refundNextAt).where(sql`status = 'refund_pending'`),
   ],
 );
 
@@ -283,10 +297,24 @@ export const idempotencyKeys = sqliteTable(
     /** null while the first request is still running. */
     responseStatus: integer("response_status"),
     responseBody: text("response_body"),
+    /** The order this key made, written in that order's own batch (a retry after a dead first request replays it). */
+    resourceId: integer("resource_id"),
     createdAt: createdAt(),
     expiresAt: integer("expires_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.userId, t.scope, t.key] }), index("idempotency_keys_expires_idx").on(t.expiresAt)],
+);
+
+/** Anonymous cart lines (per line version) already merged into a user's cart: a merge adds each version once. */
+export const guestCartMerges = sqliteTable(
+  "guest_cart_merges",
+  {
+    cartId: text("cart_id").notNull(),
+    productId: integer("product_id").notNull(),
+    version: text("version").notNull(),
+    mergedAt: integer("merged_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.cartId, t.productId, t.version] }), index("guest_cart_merges_merged_idx").on(t.mergedAt)],
 );
 
 /** Where each bounded pass of the scheduled sweep resumes (e.g. the last product id whose projection was checked). */

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { ORDER_STATUSES, PAYMENT_STATUSES } from "../../db/schema";
+import { ORDER_STATUSES, PAYMENT_STATUSES, REFUND_STATUSES } from "../../db/schema";
 import { money } from "../../lib/money";
 import { readOnly } from "../../lib/openapi";
 import { ProductListSchema } from "../catalog/products.view";
@@ -24,6 +24,12 @@ export const OrderSchema = z
     total_amount: readOnly(money),
     status: readOnly(z.enum(ORDER_STATUSES)),
     payment_status: readOnly(z.enum(PAYMENT_STATUSES)),
+    refund_status: readOnly(
+      z.enum(REFUND_STATUSES).nullable().openapi({
+        description:
+          "Where the refund of this order's payment stands: `refund_pending` (owed, being retried), `refund_failed` (retries ran out: an admin must settle it), `refunded`; null when none is owed",
+      }),
+    ),
     shipping_address: z.string(),
     items: readOnly(z.array(OrderItemSchema)),
     created_at: readOnly(z.string()),

@@ -7,12 +7,12 @@
  */
 import { and, asc, eq, inArray, isNull, lt, ne, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
-import { ORDER_STATUSES, orderItems, orders, UNPAID_ORDER_STATUSES, type Order, type OrderStatus } from "../../db/schema";
+import { ORDER_STATUSES, orderItems, orders, payments, UNPAID_ORDER_STATUSES, type Order, type OrderStatus } from "../../db/schema";
 import type { AuthUser } from "../../env";
-import { ApiError, errorMessage, notFound } from "../../lib/errors";
+import { ApiError, errorMessage, fieldError, notFound } from "../../lib/errors";
 import { nowIso } from "../../lib/time";
 import { inventoryOf } from "../../inventory/inventory.client";
-import { refundOrderPayment } from "../payments/payments.service";
+import { oweRefund, REFUND_LEASE_MS, settleRefund } from "../payments/refunds.service";
 
 /** What cancellation needs to know of an order. */
 export type OrderRef = Pick<Order, "id" | "holdKey">;
@@ -84,12 +84,20 @@ export async function expireUnpaidOrders(env: Env, db: Database, cutoffIso: stri
   return results.filter((r) => r.status === "fulfilled" && r.value).length;
 }
 
-/** Finishes up to `limit` cancels whose restock never completed (the request died, or an object call failed). */
+/**
+ * Finishes up to `limit` cancels whose restock never completed (the request died, or an object call failed). An order
+ * whose refund was owed but never yet asked for waits: the admin's request may still be asking, and a refusal puts the
+ * order back with its units still sold. Its units go back once the refund is confirmed or known pending.
+ */
 export async function finishCancellations(env: Env, db: Database, limit: number): Promise<number> {
   const unfinished = await db
     .select({ id: orders.id, holdKey: orders.holdKey })
     .from(orders)
-    .where(sql`${orders.status} = 'cancelled' and ${orders.restockedAt} is null`)
+    .where(
+      sql`${orders.status} = 'cancelled' and ${orders.restockedAt} is null and not exists (select 1 from ${payments}
+        where ${payments.orderId} = ${orders.id} and (${payments.status} = 'success'
+          or (${payments.status} = 'refund_pending' and ${payments.refundAttempts} = 0)))`,
+    )
     .orderBy(asc(orders.id))
     .limit(limit);
   const results = await Promise.allSettled(unfinished.map((order) => restockOrder(env, db, order)));
@@ -115,36 +123,36 @@ export function parseStatus(value: unknown): OrderStatus {
   return value as OrderStatus;
 }
 
-/** Admin status change. A move to cancelled refunds a captured payment first, then restocks exactly once. */
+/** Statuses that ship goods: reached only while the order's money is captured and not refunded (nor owed back). */
+const FULFILMENT_STATUSES: readonly OrderStatus[] = ["processing", "shipped", "delivered"];
+
+/**
+ * Admin status change. A move to cancelled writes the refund obligation with the status (one batch), then asks
+ * Razorpay, then restocks once the refund is confirmed or known pending; only a definite refusal puts the order back.
+ */
 export async function updateOrderStatus(env: Env, db: Database, orderId: number, to: OrderStatus) {
   const [order] = await db.select().from(orders).where(eq(orders.id, orderId));
   if (!order) throw notFound();
   if (to === "cancelled" && (order.status === "cancelled" || NEXT[order.status].includes("cancelled"))) {
-    // Status first (compare-and-set), then refund and restock, both idempotent: a cancel that died halfway is
-    // finished by repeating it, and a concurrent status change can never leave money refunded on a live order.
-    const [changed] = await db
-      .update(orders)
-      .set({ status: "cancelled", updatedAt: nowIso() })
-      .where(and(eq(orders.id, order.id), eq(orders.status, order.status)))
-      .returning({ id: orders.id });
-    if (!changed) throw conflict();
-    try {
-      await refundOrderPayment(env, db, order.id);
-    } catch (err) {
-      // The gateway refused or timed out: put the status back, so a failed refund changes nothing.
-      if (order.status !== "cancelled") {
-        await db
+    if (order.status !== "cancelled") {
+      const [changed] = await db.batch([
+        db
           .update(orders)
-          .set({ status: order.status, updatedAt: nowIso() })
-          .where(and(eq(orders.id, order.id), eq(orders.status, "cancelled")));
-      }
-      throw err;
+          .set({ status: "cancelled", updatedAt: nowIso() })
+          .where(and(eq(orders.id, order.id), eq(orders.status, order.status)))
+          .returning({ id: orders.id }),
+        oweRefund(db, order.id, Date.now() + REFUND_LEASE_MS),
+      ]);
+      if (!changed.length) throw conflict();
     }
+    // A repeated cancel finishes what an earlier one left: a refund still owed (even one that failed), then the restock.
+    await settleRefund(env, db, order.id, order.status === "cancelled" ? undefined : order.status);
     await restockOrder(env, db, order);
     return;
   }
   if (order.status === to) return;
   if (!NEXT[order.status].includes(to)) throw errorMessage(400, `Cannot change status from ${order.status} to ${to}`);
+  const fulfilment = FULFILMENT_STATUSES.includes(to);
 
   const [changed] = await db
     .update(orders)
@@ -154,9 +162,24 @@ export async function updateOrderStatus(env: Env, db: Database, orderId: number,
       // An admin marking an order paid (e.g. cash on delivery) records the payment as received.
       ...(to === "paid" && order.paymentStatus !== "success" ? { paymentStatus: "success" as const } : {}),
     })
-    .where(and(eq(orders.id, order.id), eq(orders.status, order.status)))
+    .where(
+      and(
+        eq(orders.id, order.id),
+        eq(orders.status, order.status),
+        // Decided in the write itself, so a refund recorded a moment ago can never be shipped past.
+        fulfilment ? eq(orders.paymentStatus, "success") : undefined,
+        fulfilment
+          ? sql`not exists (select 1 from ${payments} where ${payments.orderId} = ${order.id} and ${payments.status} in ('refund_pending', 'refund_failed', 'refunded'))`
+          : undefined,
+      ),
+    )
     .returning({ id: orders.id });
-  if (!changed) throw conflict();
+  if (changed) return;
+  if (fulfilment) {
+    const [now] = await db.select({ status: orders.status }).from(orders).where(eq(orders.id, order.id));
+    if (now?.status === order.status) throw fieldError("status", `Cannot move an order to ${to} unless its payment is captured and not refunded`);
+  }
+  throw conflict();
 }
 
 const conflict = () => new ApiError(409, { error: "The order changed while it was being updated, please retry" });

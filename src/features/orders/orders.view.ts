@@ -1,7 +1,7 @@
 /** Reads orders in the contract's Order and OrderList shapes: one D1 round trip per order, no N+1. */
 import { desc, eq, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
-import { categories, orderItems, orders, orderStatusTotals, products, users, type Order } from "../../db/schema";
+import { categories, orderItems, orders, orderStatusTotals, payments, products, REFUND_STATUSES, users, type Order, type Payment } from "../../db/schema";
 import { notFound } from "../../lib/errors";
 import { formatMoney } from "../../lib/money";
 import type { PageRequest } from "../../lib/pagination";
@@ -87,13 +87,19 @@ function adminPageAfterSkippedDays(db: Database, page: PageRequest): Promise<Ord
     limit ${page.limit} offset max(0, ${page.offset} - coalesce((select newer from skip), 0))`);
 }
 
+/** Where the refund of this order's payment stands, from its payment record; null when no refund is owed or made. */
+function refundStatus(record: Payment["status"] | null): (typeof REFUND_STATUSES)[number] | null {
+  return (REFUND_STATUSES as readonly string[]).includes(record ?? "") ? (record as (typeof REFUND_STATUSES)[number]) : null;
+}
+
 /** One order with its items (product data is current, price and subtotal are the purchase-time snapshot). */
 export async function loadOrder(db: Database, orderId: number) {
   const [[order], items] = await Promise.all([
     db
-      .select({ order: orders, userEmail: users.email })
+      .select({ order: orders, userEmail: users.email, paymentRecord: payments.status })
       .from(orders)
       .innerJoin(users, eq(users.id, orders.userId))
+      .leftJoin(payments, eq(payments.orderId, orders.id))
       .where(eq(orders.id, orderId)),
     db
       .select({ item: orderItems, product: productListColumns })
@@ -114,6 +120,7 @@ export async function loadOrder(db: Database, orderId: number) {
       total_amount: formatMoney(o.totalPaise),
       status: o.status,
       payment_status: o.paymentStatus,
+      refund_status: refundStatus(order.paymentRecord),
       shipping_address: o.shippingAddress,
       items: items.map(({ item, product }) => ({
         id: item.id,

@@ -5,9 +5,11 @@
  */
 import { and, eq, inArray, ne, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
-import { orders, payments, UNPAID_ORDER_STATUSES, type Order, type Payment } from "../../db/schema";
+import { orders, payments, REFUND_OWED_STATUSES, UNPAID_ORDER_STATUSES, type Order, type Payment } from "../../db/schema";
 import { errorMessage, fieldError, isUniqueViolation } from "../../lib/errors";
 import { nowIso } from "../../lib/time";
+import { logError } from "../../lib/log";
+import { REFUND_LEASE_MS, settleRefund } from "./refunds.service";
 import { razorpayClient, verifyPaymentSignature, type RazorpayClient, type RazorpayPayment } from "./razorpay";
 
 /** Payment rows that may still become `success`: a failed attempt can be retried on the same Razorpay order (India). */
@@ -109,7 +111,7 @@ export async function verifyPayment(env: Env, db: Database, userId: number, inpu
   const gateway = await capturedPayment(razorpay, input.razorpay_payment_id, payment);
   if (!gateway) throw errorMessage(400, "Payment not confirmed by the gateway");
 
-  const applied = await recordPaymentSuccess(db, payment, input.razorpay_payment_id, {
+  const applied = await recordPaymentSuccess(env, db, payment, input.razorpay_payment_id, {
     razorpaySignature: input.razorpay_signature,
     gatewayResponse: JSON.stringify(gateway),
   });
@@ -148,7 +150,7 @@ async function capturedPayment(razorpay: RazorpayClient, paymentId: string, paym
 
 /** This very payment was already recorded as successful (and maybe refunded since). */
 function isRecorded(payment: Payment, razorpayPaymentId: string) {
-  return payment.razorpayPaymentId === razorpayPaymentId && (payment.status === "success" || payment.status === "refunded");
+  return payment.razorpayPaymentId === razorpayPaymentId && ["success", "refunded", ...REFUND_OWED_STATUSES].includes(payment.status);
 }
 
 function assertNotPaidOrCancelled(order: Order, payment: Payment) {
@@ -158,31 +160,38 @@ function assertNotPaidOrCancelled(order: Order, payment: Payment) {
 }
 
 /**
- * Marks a payable payment `success` and its order paid, atomically, unless the order was cancelled meanwhile.
- * Returns false when nothing changed. A payment id already stored on another order is a 400, not a 500.
+ * Marks a payable payment `success` and its order paid, atomically; if the order was cancelled meanwhile, the payment
+ * is recorded as owed back (refunded now, or by the sweep) and the verify is refused. Returns false when nothing changed. A payment id already stored on another order is a 400, not a 500.
  */
 async function recordPaymentSuccess(
+  env: Env,
   db: Database,
   payment: Payment,
   razorpayPaymentId: string,
   details: { razorpaySignature: string; gatewayResponse: string },
 ): Promise<boolean> {
   const updatedAt = nowIso();
+  const cancelled = sql`exists (select 1 from ${orders} where ${orders.id} = ${payment.orderId} and ${orders.status} = 'cancelled')`;
   try {
     const [paid] = await db.batch([
       db
         .update(payments)
-        .set({ status: "success", razorpayPaymentId, ...details, updatedAt })
-        .where(
-          and(
-            eq(payments.id, payment.id),
-            inArray(payments.status, PAYABLE_PAYMENT),
-            sql`exists (select 1 from ${orders} where ${orders.id} = ${payment.orderId} and ${orders.status} != 'cancelled')`,
-          ),
-        )
-        .returning({ id: payments.id }),
-      markOrderPaid(db, eq(orders.id, payment.orderId), { excludeCancelled: true }),
+        .set({
+          // Money this verify captured for an order cancelled meanwhile is recorded as owed back, in this same write.
+          status: sql`case when ${cancelled} then 'refund_pending' else 'success' end`,
+          refundNextAt: sql`case when ${cancelled} then ${Date.now() + REFUND_LEASE_MS} else null end`,
+          razorpayPaymentId,
+          ...details,
+          updatedAt,
+        })
+        .where(and(eq(payments.id, payment.id), inArray(payments.status, PAYABLE_PAYMENT)))
+        .returning({ id: payments.id, status: payments.status }),
+      markOrderPaid(db, eq(orders.id, payment.orderId), { excludeCancelled: false }),
     ]);
+    if (paid[0]?.status === "refund_pending") {
+      await settleRefund(env, db, payment.orderId).catch((err) => logError("refund after verify not settled", err, { orderId: payment.orderId }));
+      throw errorMessage(400, "Cannot pay for cancelled order");
+    }
     return paid.length === 1;
   } catch (err) {
     if (isUniqueViolation(err, "razorpay_payment_id")) throw errorMessage(400, "Payment already recorded for another order");
@@ -205,29 +214,4 @@ export function markOrderPaid(db: Database, which: SQL, { excludeCancelled }: { 
     .where(
       and(which, inArray(orders.paymentStatus, ["pending", "failed"]), excludeCancelled ? ne(orders.status, "cancelled") : undefined),
     );
-}
-
-/**
- * Refunds the order's captured payment through Razorpay and marks it `refunded`, if it was paid. Called by the
- * orders feature when a paid order is cancelled, and by the webhook when a payment lands on a cancelled order.
- * Safe to call twice: a refunded payment is skipped, and Razorpay's idempotency key makes a retried call (after a
- * crash between Razorpay and our write) return the first refund instead of a second one. A gateway failure is a
- * 502 (ApiError) and changes nothing, so the caller can retry.
- */
-export async function refundOrderPayment(env: Env, db: Database, orderId: number): Promise<void> {
-  const payment = await db.query.payments.findFirst({ where: eq(payments.orderId, orderId) });
-  if (payment?.status !== "success" || !payment.razorpayPaymentId) return;
-  // Razorpay wants idempotency keys of at least 10 characters; zero-padding keeps `refund-<orderId>` readable.
-  const idempotencyKey = `refund-${String(orderId).padStart(10, "0")}`;
-  const refund = await razorpayClient(env).refund(payment.razorpayPaymentId, idempotencyKey, { order_id: String(orderId) });
-  await db.batch([
-    db
-      .update(payments)
-      .set({ status: "refunded", razorpayRefundId: refund.id, updatedAt: nowIso() })
-      .where(and(eq(payments.id, payment.id), eq(payments.status, "success"))),
-    db
-      .update(orders)
-      .set({ paymentStatus: "refunded", updatedAt: nowIso() })
-      .where(and(eq(orders.id, orderId), eq(orders.paymentStatus, "success"))),
-  ]);
 }

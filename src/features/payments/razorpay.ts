@@ -5,14 +5,31 @@
  */
 import { z } from "@hono/zod-openapi";
 import { verifyHmacSha256Hex } from "../../lib/crypto";
-import { errorMessage } from "../../lib/errors";
+import { ApiError, errorMessage } from "../../lib/errors";
 
 /** Long enough for Razorpay's p99, short enough that a client retry still finds us answering. */
 const TIMEOUT_MS = 8000;
 const DEFAULT_API_BASE = "https://api.razorpay.com";
 
 export const paymentsNotConfigured = () => errorMessage(503, "Payments are not configured");
-const gatewayError = (reason: string) => errorMessage(502, `Payment gateway error: ${reason}`);
+/** A failed Razorpay call: a 502 to our client, carrying Razorpay's own HTTP status when it answered at all. */
+export class GatewayError extends ApiError {
+  constructor(
+    reason: string,
+    readonly upstreamStatus?: number,
+  ) {
+    super(502, { error: `Payment gateway error: ${reason}` });
+  }
+}
+
+/**
+ * Razorpay refused for good: a 4xx answer, except 409 (the same idempotent request is still in flight) and 429
+ * (throttled). A timeout, a network error, a 5xx or an unreadable answer may hide a call that took effect.
+ */
+export function isDefiniteRefusal(err: unknown): boolean {
+  if (!(err instanceof GatewayError) || err.upstreamStatus === undefined) return false;
+  return err.upstreamStatus >= 400 && err.upstreamStatus < 500 && err.upstreamStatus !== 409 && err.upstreamStatus !== 429;
+}
 
 const RazorpayOrder = z.object({ id: z.string().min(1), amount: z.number().int(), currency: z.string() });
 const RazorpayPayment = z.object({
@@ -83,7 +100,7 @@ export function razorpayClient(env: Env): RazorpayClient {
 
 function failed(path: string, reason: string, status?: number) {
   console.error(JSON.stringify({ level: "error", msg: "razorpay call failed", path, status, reason }));
-  return gatewayError(reason);
+  return new GatewayError(reason, status);
 }
 
 /** Checkout's signature: hex HMAC-SHA256 of `order_id|payment_id` with the key secret, compared in constant time. */

@@ -6,12 +6,14 @@
  */
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
-import { orders, payments, webhookEvents } from "../../db/schema";
+import { orders, payments, REFUND_OWED_STATUSES, webhookEvents } from "../../db/schema";
 import { sha256Hex } from "../../lib/crypto";
 import { errorMessage, isUniqueViolation } from "../../lib/errors";
 import { nowIso } from "../../lib/time";
 import { WebhookEvent } from "./payments.schemas";
-import { markOrderPaid, PAYABLE_PAYMENT, refundOrderPayment } from "./payments.service";
+import { logError } from "../../lib/log";
+import { markOrderPaid, PAYABLE_PAYMENT } from "./payments.service";
+import { REFUND_LEASE_MS, settleRefund } from "./refunds.service";
 import { paymentsNotConfigured, verifyWebhookSignature } from "./razorpay";
 
 export interface WebhookDelivery {
@@ -67,7 +69,10 @@ const orderOfRazorpayOrder = (db: Database, razorpayOrderId: string) =>
 
 /**
  * Found by Razorpay order id (the original looked for a payment id only verify stores, so a payment whose client
- * never called verify was lost). Money captured for an order cancelled meanwhile is recorded, then refunded.
+ * never called verify was lost). Money captured for an order cancelled meanwhile is recorded as owed back
+ * (`refund_pending`) in the same batch as the event, then refunded; a refund that cannot be done now stays owed and
+ * the sweep retries it. The delivery is answered 2xx once recorded: a refusal must never make the event a poison
+ * pill that Razorpay retries for 24 hours and then disables the whole webhook over.
  */
 async function applyCapture(
   env: Env,
@@ -78,11 +83,18 @@ async function applyCapture(
   rawBody: string,
 ) {
   const guard = notYetApplied(eventId);
+  const cancelled = sql`exists (select 1 from ${orders} where ${orders.id} = ${payments.orderId} and ${orders.status} = 'cancelled')`;
   try {
     await db.batch([
       db
         .update(payments)
-        .set({ status: "success", razorpayPaymentId: payment.id, gatewayResponse: rawBody, updatedAt: nowIso() })
+        .set({
+          status: sql`case when ${cancelled} then 'refund_pending' else 'success' end`,
+          refundNextAt: sql`case when ${cancelled} then ${Date.now() + REFUND_LEASE_MS} else null end`,
+          razorpayPaymentId: payment.id,
+          gatewayResponse: rawBody,
+          updatedAt: nowIso(),
+        })
         .where(and(eq(payments.razorpayOrderId, payment.order_id), inArray(payments.status, PAYABLE_PAYMENT), guard)),
       markOrderPaid(db, and(orderOfRazorpayOrder(db, payment.order_id), guard)!, { excludeCancelled: false }),
       recordEvent(db, eventId, event),
@@ -93,11 +105,10 @@ async function applyCapture(
     console.error(JSON.stringify({ level: "error", msg: "captured payment already recorded on another order", eventId }));
     return;
   }
-  // Outside the dedup on purpose: if the refund failed (502), Razorpay's retry of this event tries it again.
   const stored = await db.query.payments.findFirst({ where: eq(payments.razorpayOrderId, payment.order_id) });
-  if (stored?.status !== "success") return;
-  const order = await db.query.orders.findFirst({ where: eq(orders.id, stored.orderId) });
-  if (order?.status === "cancelled") await refundOrderPayment(env, db, order.id);
+  if (stored?.status !== "refund_pending" || stored.refundAttempts > 0) return;
+  // Best effort: whatever happens here, the obligation is recorded and the sweep finishes it.
+  await settleRefund(env, db, stored.orderId).catch((err) => logError("refund after capture not settled", err, { orderId: stored.orderId }));
 }
 
 /** Only a payment still in progress fails; a success (or refund) stays, whatever order the events arrive in. */
@@ -116,6 +127,9 @@ async function applyFailure(db: Database, eventId: string, razorpayOrderId: stri
   ]);
 }
 
+/** Captured money, or money owed back: a confirmed refund settles either. */
+const REFUNDABLE = ["success", ...REFUND_OWED_STATUSES] as const;
+
 /** A full refund of a recorded payment (we never issue partial ones; a partial refund leaves the payment `success`). */
 async function applyRefund(db: Database, eventId: string, refund: { id: string; payment_id: string; amount: number }) {
   const guard = notYetApplied(eventId);
@@ -126,15 +140,15 @@ async function applyRefund(db: Database, eventId: string, refund: { id: string; 
       .set({ paymentStatus: "refunded", updatedAt: nowIso() })
       .where(
         and(
-          inArray(orders.id, db.select({ id: payments.orderId }).from(payments).where(and(refundedPayment, eq(payments.status, "success")))),
+          inArray(orders.id, db.select({ id: payments.orderId }).from(payments).where(and(refundedPayment, inArray(payments.status, REFUNDABLE)))),
           eq(orders.paymentStatus, "success"),
           guard,
         ),
       ),
     db
       .update(payments)
-      .set({ status: "refunded", razorpayRefundId: sql`coalesce(${payments.razorpayRefundId}, ${refund.id})`, updatedAt: nowIso() })
-      .where(and(refundedPayment, eq(payments.status, "success"), guard)),
+      .set({ status: "refunded", razorpayRefundId: sql`coalesce(${payments.razorpayRefundId}, ${refund.id})`, refundNextAt: null, updatedAt: nowIso() })
+      .where(and(refundedPayment, inArray(payments.status, REFUNDABLE), guard)),
     recordEvent(db, eventId, "refund.processed"),
   ]);
 }

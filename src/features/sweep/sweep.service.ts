@@ -1,7 +1,8 @@
 /**
  * The scheduled sweep (a Cron Trigger every 5 minutes): the repairs that no request makes.
  * - expires unpaid orders older than PENDING_ORDER_TTL_SECONDS (cancel + restock);
- * - finishes cancels whose restock never completed;
+ * - records refunds owed for cancelled orders whose money was captured, and settles those that are due (back-off);
+ * - finishes cancels whose restock never completed (after their refund is confirmed or known pending);
  * - heals the D1 stock projection of products whose inventory object is ahead of it (a rotating window);
  * - purges expired idempotency keys, webhook event ids older than 7 days and sessions past their refresh expiry.
  * Every step is bounded and idempotent: two sweeps at once, or a sweep racing a user's cancel, change stock once
@@ -14,16 +15,20 @@ import { products, sweepCursors } from "../../db/schema";
 import { inventoryOf } from "../../inventory/inventory.client";
 import { logError } from "../../lib/log";
 import { expireUnpaidOrders, finishCancellations } from "../orders/orders.service";
+import { settleDueRefunds } from "../payments/refunds.service";
 
 /** Orders, products and rows handled per step and run: well under the 1,000 subrequests a run may make. */
 export const SWEEP_BATCH = 100;
 const PURGE_BATCH = 1000;
+/** Owed refunds asked of Razorpay per run (each: a read, a Razorpay call, a write). */
+const REFUND_BATCH = 20;
 const DEFAULT_PENDING_TTL_SECONDS = 1800;
 /** Longer than Razorpay's 24 hours of webhook retries, so a late retry is still recognised as a duplicate. */
 const WEBHOOK_EVENT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 
 export interface SweepReport {
   expiredOrders: number;
+  refunds: number;
   finishedCancels: number;
   healedProjections: number;
   purgedIdempotencyKeys: number;
@@ -42,6 +47,7 @@ export async function runSweep(env: Env, now = Date.now()): Promise<SweepReport>
   const db = drizzle(env.DB);
   const report: SweepReport = {
     expiredOrders: 0,
+    refunds: 0,
     finishedCancels: 0,
     healedProjections: 0,
     purgedIdempotencyKeys: 0,
@@ -61,6 +67,9 @@ export async function runSweep(env: Env, now = Date.now()): Promise<SweepReport>
   const cutoff = new Date(now - pendingOrderTtlSeconds(env) * 1000).toISOString();
   await step("expire unpaid orders", async () => {
     report.expiredOrders = await expireUnpaidOrders(env, db, cutoff, SWEEP_BATCH);
+  });
+  await step("settle owed refunds", async () => {
+    report.refunds = await settleDueRefunds(env, db, REFUND_BATCH, now);
   });
   await step("finish cancels", async () => {
     report.finishedCancels = await finishCancellations(env, db, SWEEP_BATCH);

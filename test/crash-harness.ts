@@ -1,0 +1,153 @@
+/**
+ * Crash points, injected through the bindings (a wrapped `env`), never through hooks in production code.
+ *
+ * A `Faults` counts every I/O call a flow makes through the env it wraps: each D1 statement or batch (on the database
+ * or a Sessions API session), each Durable Object RPC, each KV operation, and each outbound `fetch` (Razorpay). With a
+ * plan, the k-th call is where the Worker dies:
+ * - `before`: the call never reaches storage;
+ * - `after`: the call takes effect, but its answer is lost (a D1 batch that committed, a refund Razorpay made);
+ * and from then on every call fails, as nothing a dead Worker does reaches anything. Running a flow for k = 1, 2, ...
+ * until it completes with no fault left stops it at every I/O boundary in turn.
+ */
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import app from "../src/index";
+
+export type CrashMode = "before" | "after";
+
+export class WorkerDied extends Error {
+  constructor(at: string) {
+    super(`injected crash at ${at}`);
+  }
+}
+
+export class Faults {
+  calls = 0;
+  dead = false;
+  readonly trace: string[] = [];
+  /** `at`: the number of the call to die at, or the first call whose label matches. */
+  constructor(readonly plan?: { at: number | ((label: string) => boolean); mode: CrashMode }) {}
+
+  /** Runs one I/O call of the flow, or dies as planned. */
+  async io<T>(label: string, run: () => Promise<T>): Promise<T> {
+    if (this.dead) throw new WorkerDied(`${label} (after death)`);
+    this.calls++;
+    this.trace.push(label);
+    const at = this.plan?.at;
+    if (at !== undefined && (typeof at === "number" ? at === this.calls : at(label))) {
+      this.dead = true;
+      if (this.plan!.mode === "after") await run().catch(() => undefined);
+      throw new WorkerDied(label);
+    }
+    return run();
+  }
+}
+
+type AnyFn = (...args: unknown[]) => unknown;
+
+function wrapStatement(faults: Faults, statement: D1PreparedStatement, sql: string): D1PreparedStatement {
+  const label = `D1 ${sql.replace(/\s+/g, " ").slice(0, 60)}`;
+  return new Proxy(statement, {
+    get(target, prop) {
+      if (prop === UNWRAP) return target;
+      if (prop === "bind") return (...values: unknown[]) => wrapStatement(faults, target.bind(...values), sql);
+      if (prop === "first" || prop === "all" || prop === "run" || prop === "raw") {
+        return (...args: unknown[]) => faults.io(label, () => (target[prop] as AnyFn).apply(target, args) as Promise<unknown>);
+      }
+      const value = Reflect.get(target, prop);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+const UNWRAP = Symbol("unwrap");
+const unwrap = (s: D1PreparedStatement) => ((s as unknown as Record<symbol, D1PreparedStatement>)[UNWRAP] ?? s);
+
+function wrapD1<T extends D1Database | D1DatabaseSession>(faults: Faults, d1: T): T {
+  return new Proxy(d1, {
+    get(target, prop) {
+      if (prop === "prepare") return (sql: string) => wrapStatement(faults, target.prepare(sql), sql);
+      if (prop === "batch") {
+        return (statements: D1PreparedStatement[]) => faults.io(`D1 batch(${statements.length})`, () => target.batch(statements.map(unwrap)));
+      }
+      if (prop === "exec") return (sql: string) => faults.io("D1 exec", () => (target as D1Database).exec(sql));
+      if (prop === "withSession") return (constraint?: string) => wrapD1(faults, (target as D1Database).withSession(constraint as D1SessionConstraint));
+      const value = Reflect.get(target, prop);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+function wrapStub(faults: Faults, stub: object, name: string): object {
+  return new Proxy(stub, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop);
+      if (typeof prop !== "string" || prop === "then" || typeof value !== "function") return value;
+      if (prop === "fetch" || !["id", "name"].includes(prop)) {
+        return (...args: unknown[]) => faults.io(`DO ${name}.${prop}`, () => (value as AnyFn).apply(target, args) as Promise<unknown>);
+      }
+      return value;
+    },
+  });
+}
+
+function wrapNamespace<N extends object>(faults: Faults, ns: N, label: string): N {
+  return new Proxy(ns, {
+    get(target, prop) {
+      const namespace = target as unknown as DurableObjectNamespace;
+      if (prop === "getByName") return (name: string, opts?: unknown) => wrapStub(faults, namespace.getByName(name, opts as never), `${label}(${name})`);
+      if (prop === "get") return (id: DurableObjectId, opts?: unknown) => wrapStub(faults, namespace.get(id, opts as never), `${label}(${id})`);
+      const value = Reflect.get(target, prop);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+function wrapKv(faults: Faults, kv: KVNamespace): KVNamespace {
+  return new Proxy(kv, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop);
+      if (typeof prop === "string" && ["get", "getWithMetadata", "put", "delete", "list"].includes(prop)) {
+        return (...args: unknown[]) => faults.io(`KV ${prop}`, () => (value as AnyFn).apply(target, args) as Promise<unknown>);
+      }
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+/** The test env with every storage binding counted (and, with a plan, dying) through `faults`. */
+export function faultyEnv(faults: Faults, base: Env = env): Env {
+  return {
+    ...base,
+    DB: wrapD1(faults, base.DB),
+    CARTS: wrapKv(faults, base.CARTS),
+    INVENTORY: wrapNamespace(faults, base.INVENTORY, "INVENTORY"),
+    LOGIN_GUARD: wrapNamespace(faults, base.LOGIN_GUARD, "LOGIN_GUARD"),
+  };
+}
+
+/**
+ * One request through the Worker with faulty bindings, background work (waitUntil) included. A crash is not an
+ * answer: the response of a Worker that died is whatever it managed, and tests only look at the storage it left.
+ */
+export async function sendWith(
+  bindings: Env,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; headers?: Record<string, string>; raw?: string } = {},
+): Promise<{ status: number; body: any; headers: Headers }> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.Authorization = `Bearer ${options.token}`;
+  const body = options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+  if (body !== undefined) headers["Content-Type"] ??= "application/json";
+  const ctx = createExecutionContext();
+  const res = await app.fetch(new Request(`https://shop.test${path}`, { method, headers, body }), bindings, ctx);
+  await waitOnExecutionContext(ctx).catch(() => undefined);
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    // not JSON
+  }
+  return { status: res.status, body: parsed, headers: res.headers };
+}
