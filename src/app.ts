@@ -29,7 +29,7 @@ export function createApp() {
     return cors({
       origin: origins.includes("*") ? "*" : origins,
       allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "X-Cart-Id", "X-D1-Bookmark"],
-      exposeHeaders: ["X-Cart-Id", "X-Request-Id", "ETag", "Retry-After", "X-D1-Bookmark"],
+      exposeHeaders: ["X-Cart-Id", "X-Request-Id", "ETag", "Retry-After", "X-D1-Bookmark", "Idempotent-Replayed"],
       maxAge: 600,
     })(c, next);
   });

@@ -96,14 +96,17 @@ export function assertNoFieldErrors(errors: FieldErrors): void {
   if (Object.keys(errors).length) throw new ApiError(400, errors);
 }
 
-/** Path parameter `{id}`: a positive integer. */
+/** Only decimal digits make an id, as Django's `<int:pk>` path converter reads one. */
+const DIGITS = /^\d+$/;
+
+/**
+ * Path parameter `{id}`: a positive integer written in decimal digits. `Number()` alone also reads `0x10`, `1e1`,
+ * `+2`, `2.0` and ` 2` as ids, so every resource had several URLs (each one its own cache entry).
+ */
 export const IdParam = z.object({
-  id: z.coerce
-    .number()
-    .int()
-    .positive()
-    .max(Number.MAX_SAFE_INTEGER)
-    .openapi({ param: { name: "id", in: "path" }, example: 1 }),
+  id: z
+    .preprocess((value) => (typeof value === "string" && !DIGITS.test(value) ? Number.NaN : value), z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER))
+    .openapi({ param: { name: "id", in: "path" }, type: "integer", minimum: 1, example: 1 }),
 });
 
 /**

@@ -1,8 +1,14 @@
 /** The user's own addresses. Every query is scoped by user id, so another user's address is simply not found. */
-import { and, desc, eq, ne } from "drizzle-orm";
+import { and, desc, eq, ne, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { addresses, type Address } from "../../db/schema";
-import { notFound } from "../../lib/errors";
+import { fieldError, isNotNullViolation, notFound } from "../../lib/errors";
+
+/**
+ * Saved addresses per user. The list is one unpaginated array (as in the original), so without a cap one account
+ * could grow it, and every read of it, without bound.
+ */
+export const MAX_ADDRESSES = 50;
 
 export type AddressInput = Partial<{
   address_type: "shipping" | "billing";
@@ -61,10 +67,19 @@ function clearOtherDefaults(db: Database, userId: number, keepId: number) {
 }
 
 export async function createAddress(db: Database, userId: number, input: AddressInput & { street_address: string }) {
-  const [row] = await db
-    .insert(addresses)
-    .values({ ...columns(input), userId, streetAddress: input.street_address, city: input.city!, state: input.state!, postalCode: input.postal_code! })
-    .returning();
+  // The cap is checked inside the INSERT: the owner is NULL (and the NOT NULL column refuses the row) once the user
+  // has MAX_ADDRESSES, so concurrent creates cannot pass it together.
+  const ownerUnderCap = sql<number>`(select ${userId} where (select count(*) from ${addresses} where ${addresses.userId} = ${userId}) < ${MAX_ADDRESSES})`;
+  let row: Address;
+  try {
+    [row] = await db
+      .insert(addresses)
+      .values({ ...columns(input), userId: ownerUnderCap, streetAddress: input.street_address, city: input.city!, state: input.state!, postalCode: input.postal_code! })
+      .returning();
+  } catch (err) {
+    if (isNotNullViolation(err, "addresses.user_id")) throw fieldError("non_field_errors", `You can save at most ${MAX_ADDRESSES} addresses. Delete one first.`);
+    throw err;
+  }
   if (row.isDefault) await clearOtherDefaults(db, userId, row.id);
   return row;
 }

@@ -70,7 +70,7 @@ const search = z
     }
     return terms;
   })
-  .openapi({ type: "string", example: "android phone", description: 'Every term (or "quoted phrase") must occur in the name or description' });
+  .openapi({ type: "string", example: "android phone", description: 'Every term (or "quoted phrase") must occur in the name or description. A search lists and counts at most its 100 newest matches, best match first (or in `ordering`).' });
 
 /** Filters shared by the list and `featured/`. */
 const filterQuery = {

@@ -1,0 +1,118 @@
+/**
+ * Defects found by the fresh-eyes review of issue 20 (docs/review.md lists every finding with the test that covers
+ * it). Each test here failed before its fix.
+ */
+import { env } from "cloudflare:test";
+import { beforeAll, describe, expect, it } from "vitest";
+import { api, createAdmin, createProduct, registerUser, unique, type TestUser } from "./helpers";
+import { fillCart, insertProduct } from "./fixtures";
+
+let admin: TestUser;
+let alice: TestUser;
+beforeAll(async () => {
+  admin = await createAdmin();
+  alice = await registerUser("review");
+});
+
+describe("numeric path ids", () => {
+  it("reads an id only from decimal digits: 0x10, 1e1, +2, 2.0 and ' 2' are not ids (404), as in the original", async () => {
+    const product = await insertProduct({ stock: 3 });
+    expect((await api("GET", `/api/products/${product}/`)).status).toBe(200);
+    expect((await api("GET", `/api/products/0${product}/`)).status).toBe(200); // Django's int("02") is 2 too
+    const aliases = [`0x${product.toString(16)}`, `${product}e0`, `+${product}`, `${product}.0`, `%20${product}`, `${product}%20`, "0b1", "Infinity"];
+    for (const alias of aliases) {
+      expect((await api("GET", `/api/products/${alias}/`)).status, alias).toBe(404);
+      expect((await api("GET", `/api/orders/${alias}/`, { token: alice.access })).status, alias).toBe(404);
+      expect((await api("PATCH", `/api/products/${alias}/`, { token: admin.access, body: { stock: 0 } })).status, alias).toBe(404);
+    }
+    expect((await api("GET", `/api/products/${product}/`, { token: admin.access })).body.stock).toBe(3);
+    for (const bad of ["-0", "0", "1e309", "12345678901234567890", "9007199254740992"]) {
+      expect((await api("GET", `/api/products/${bad}/`)).status, bad).toBe(404);
+    }
+  });
+});
+
+describe("security headers on every response", () => {
+  it("static files served without the Worker (the /docs UI) carry the Worker's security headers too", async () => {
+    for (const path of ["/docs/init.js", "/docs/vendor/swagger-ui-bundle.js", "/docs/vendor/swagger-ui.css"]) {
+      const res = await env.ASSETS.fetch(`https://shop.test${path}`);
+      expect(res.status, path).toBe(200);
+      await res.arrayBuffer();
+      expect(res.headers.get("X-Content-Type-Options"), path).toBe("nosniff");
+      expect(res.headers.get("Strict-Transport-Security"), path).toMatch(/max-age=\d+/);
+      expect(res.headers.get("X-Frame-Options"), path).toBe("SAMEORIGIN");
+    }
+    expect((await env.ASSETS.fetch("https://shop.test/_headers")).status).toBe(404); // the rules file is not served
+  });
+
+  it("the Worker's own answers, errors included, carry them with CORS", async () => {
+    const cases: Array<[string, string, Record<string, unknown>]> = [
+      ["GET", "/health", {}],
+      ["GET", "/nowhere", {}],
+      ["GET", "/api/products/", {}],
+      ["GET", "/api/orders/", {}],
+      ["POST", "/api/auth/login/", { raw: "{not json" }],
+      ["GET", "/openapi.json", {}],
+      ["GET", "/docs", {}],
+    ];
+    for (const [method, path, opts] of cases) {
+      const res = await api(method, path, { ...opts, headers: { Origin: "https://shop.example" } });
+      expect(res.headers.get("X-Content-Type-Options"), path).toBe("nosniff");
+      expect(res.headers.get("Strict-Transport-Security"), path).toMatch(/max-age=\d+/);
+      expect(res.headers.get("Access-Control-Allow-Origin"), path).toBe("*");
+    }
+  });
+});
+
+describe("CORS for browser clients", () => {
+  it("lets a browser read Idempotent-Replayed on a replayed checkout (it was not an exposed header)", async () => {
+    const buyer = await registerUser("cors");
+    await fillCart(buyer.id, [[await insertProduct({ stock: 5 }), 1]]);
+    const request = { token: buyer.access, body: { shipping_address: "1 CORS Lane, Pune" }, headers: { Origin: "https://shop.example", "Idempotency-Key": `cors-${buyer.id}` } };
+    const first = await api("POST", "/api/orders/create_order/", request);
+    expect(first.status).toBe(201);
+    const replay = await api("POST", "/api/orders/create_order/", request);
+    expect(replay.status).toBe(201);
+    expect(replay.headers.get("Idempotent-Replayed")).toBe("true");
+    const exposed = (replay.headers.get("Access-Control-Expose-Headers") ?? "").split(",").map((h) => h.trim().toLowerCase());
+    expect(exposed).toContain("idempotent-replayed");
+  });
+});
+
+describe("bounded per-user data", () => {
+  it("saves at most 50 addresses per user, even when 60 are created at once", async () => {
+    const user = await registerUser("addr");
+    const address = (i: number) => ({ street_address: `${i} Long Road`, city: "Pune", state: "MH", postal_code: "411001" });
+    const results = await Promise.all(Array.from({ length: 60 }, (_, i) => api("POST", "/api/auth/addresses/", { token: user.access, body: address(i) })));
+    expect(results.filter((r) => r.status === 201)).toHaveLength(50);
+    const refused = results.filter((r) => r.status !== 201);
+    expect(refused).toHaveLength(10);
+    for (const r of refused) expect(r.body).toEqual({ non_field_errors: ["You can save at most 50 addresses. Delete one first."] });
+    expect((await api("GET", "/api/auth/addresses/", { token: user.access })).body).toHaveLength(50);
+    // another user is not affected, and a deleted address makes room again
+    expect((await api("POST", "/api/auth/addresses/", { token: alice.access, body: address(1) })).status).toBe(201);
+    await api("DELETE", `/api/auth/addresses/${results[0].body.id}/`, { token: user.access });
+    expect((await api("POST", "/api/auth/addresses/", { token: user.access, body: address(99) })).status).toBe(201);
+  });
+});
+
+describe("cache keys never mix who asked", () => {
+  it("an admin's catalogue answers (inactive products) never reach anonymous callers through the memo or the edge cache, nor the other way", async () => {
+    const hidden = await createProduct(admin.access, { name: unique("Unreleased Gadget "), is_active: false });
+    const search = `/api/products/?search=${encodeURIComponent(hidden.name)}`;
+    for (const [first, second] of [[admin.access, undefined], [undefined, admin.access]] as const) {
+      const path = `${search}&order=${first ? "admin-first" : "anon-first"}`;
+      const a = await api("GET", path, { token: first });
+      const b = await api("GET", path, { token: second });
+      const [asAdmin, asAnonymous] = first ? [a, b] : [b, a];
+      expect(asAdmin.body.count).toBe(1);
+      expect(asAdmin.headers.get("Cache-Control")).toBe("private, no-store");
+      expect(asAnonymous.body.count).toBe(0);
+      expect(asAnonymous.headers.get("Cache-Control")).toBe("public, max-age=30");
+    }
+    const detail = `/api/products/${hidden.id}/`;
+    expect((await api("GET", detail, { token: admin.access })).status).toBe(200);
+    expect((await api("GET", detail)).status).toBe(404);
+    expect((await api("GET", detail, { token: alice.access })).status).toBe(404);
+  });
+});
