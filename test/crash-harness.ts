@@ -12,7 +12,12 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import app from "../src/index";
 
-export type CrashMode = "before" | "after";
+/**
+ * `before`/`after`: the Worker dies at that call (before it acts, or after it acted with its answer lost) and every
+ * later call fails. `fail`/`lose`: only that call fails (without acting, or after acting), the Worker lives on and
+ * runs its own error handling: a transient platform error rather than a death.
+ */
+export type CrashMode = "before" | "after" | "fail" | "lose";
 
 export class WorkerDied extends Error {
   constructor(at: string) {
@@ -20,23 +25,41 @@ export class WorkerDied extends Error {
   }
 }
 
+/** One I/O call as the flow made it: its label, and for D1 the statements' SQL and bound values. */
+export interface IoCall {
+  label: string;
+  sql: string[];
+  params: unknown[][];
+}
+
+export interface FaultPlan {
+  /** The number of the call to fault at, or the first call this matches. */
+  at?: number | ((call: IoCall) => boolean);
+  mode?: CrashMode;
+  /** Runs before each call reaches its binding: what happens meanwhile elsewhere (another request, an alarm). */
+  meanwhile?: (call: IoCall) => Promise<void> | void;
+}
+
 export class Faults {
   calls = 0;
   dead = false;
+  faulted = false;
   readonly trace: string[] = [];
-  /** `at`: the number of the call to die at, or the first call whose label matches. */
-  constructor(readonly plan?: { at: number | ((label: string) => boolean); mode: CrashMode }) {}
+  constructor(readonly plan: FaultPlan = {}) {}
 
-  /** Runs one I/O call of the flow, or dies as planned. */
-  async io<T>(label: string, run: () => Promise<T>): Promise<T> {
-    if (this.dead) throw new WorkerDied(`${label} (after death)`);
+  /** Runs one I/O call of the flow, or faults as planned. */
+  async io<T>(call: IoCall | string, run: () => Promise<T>): Promise<T> {
+    const c = typeof call === "string" ? { label: call, sql: [], params: [] } : call;
+    if (this.dead) throw new WorkerDied(`${c.label} (after death)`);
     this.calls++;
-    this.trace.push(label);
-    const at = this.plan?.at;
-    if (at !== undefined && (typeof at === "number" ? at === this.calls : at(label))) {
-      this.dead = true;
-      if (this.plan!.mode === "after") await run().catch(() => undefined);
-      throw new WorkerDied(label);
+    this.trace.push(c.label);
+    await this.plan.meanwhile?.(c);
+    const { at, mode = "before" } = this.plan;
+    if (!this.faulted && at !== undefined && (typeof at === "number" ? at === this.calls : at(c))) {
+      this.faulted = true;
+      if (mode === "before" || mode === "after") this.dead = true;
+      if (mode === "after" || mode === "lose") await run().catch(() => undefined);
+      throw mode === "fail" || mode === "lose" ? new Error(`D1_ERROR: Network connection lost (injected at ${c.label})`) : new WorkerDied(c.label);
     }
     return run();
   }
@@ -44,14 +67,22 @@ export class Faults {
 
 type AnyFn = (...args: unknown[]) => unknown;
 
-function wrapStatement(faults: Faults, statement: D1PreparedStatement, sql: string): D1PreparedStatement {
-  const label = `D1 ${sql.replace(/\s+/g, " ").slice(0, 60)}`;
+const STATEMENT = Symbol("statement");
+interface StatementInfo {
+  real: D1PreparedStatement;
+  sql: string;
+  params: unknown[];
+}
+const infoOf = (s: D1PreparedStatement) => (s as unknown as Record<symbol, StatementInfo | undefined>)[STATEMENT];
+
+function wrapStatement(faults: Faults, statement: D1PreparedStatement, sql: string, params: unknown[] = []): D1PreparedStatement {
+  const call = { label: `D1 ${sql.replace(/\s+/g, " ").slice(0, 60)}`, sql: [sql], params: [params] };
   return new Proxy(statement, {
     get(target, prop) {
-      if (prop === UNWRAP) return target;
-      if (prop === "bind") return (...values: unknown[]) => wrapStatement(faults, target.bind(...values), sql);
+      if (prop === STATEMENT) return { real: target, sql, params } satisfies StatementInfo;
+      if (prop === "bind") return (...values: unknown[]) => wrapStatement(faults, target.bind(...values), sql, values);
       if (prop === "first" || prop === "all" || prop === "run" || prop === "raw") {
-        return (...args: unknown[]) => faults.io(label, () => (target[prop] as AnyFn).apply(target, args) as Promise<unknown>);
+        return (...args: unknown[]) => faults.io(call, () => (target[prop] as AnyFn).apply(target, args) as Promise<unknown>);
       }
       const value = Reflect.get(target, prop);
       return typeof value === "function" ? value.bind(target) : value;
@@ -59,15 +90,16 @@ function wrapStatement(faults: Faults, statement: D1PreparedStatement, sql: stri
   });
 }
 
-const UNWRAP = Symbol("unwrap");
-const unwrap = (s: D1PreparedStatement) => ((s as unknown as Record<symbol, D1PreparedStatement>)[UNWRAP] ?? s);
-
 function wrapD1<T extends D1Database | D1DatabaseSession>(faults: Faults, d1: T): T {
   return new Proxy(d1, {
     get(target, prop) {
       if (prop === "prepare") return (sql: string) => wrapStatement(faults, target.prepare(sql), sql);
       if (prop === "batch") {
-        return (statements: D1PreparedStatement[]) => faults.io(`D1 batch(${statements.length})`, () => target.batch(statements.map(unwrap)));
+        return (statements: D1PreparedStatement[]) => {
+          const infos = statements.map((s) => infoOf(s) ?? { real: s, sql: "?", params: [] });
+          const call = { label: `D1 batch(${statements.length}) ${infos[0]?.sql.replace(/\s+/g, " ").slice(0, 50)}`, sql: infos.map((i) => i.sql), params: infos.map((i) => i.params) };
+          return faults.io(call, () => target.batch(infos.map((i) => i.real)));
+        };
       }
       if (prop === "exec") return (sql: string) => faults.io("D1 exec", () => (target as D1Database).exec(sql));
       if (prop === "withSession") return (constraint?: string) => wrapD1(faults, (target as D1Database).withSession(constraint as D1SessionConstraint));
@@ -83,7 +115,8 @@ function wrapStub(faults: Faults, stub: object, name: string): object {
       const value = Reflect.get(target, prop);
       if (typeof prop !== "string" || prop === "then" || typeof value !== "function") return value;
       if (prop === "fetch" || !["id", "name"].includes(prop)) {
-        return (...args: unknown[]) => faults.io(`DO ${name}.${prop}`, () => (value as AnyFn).apply(target, args) as Promise<unknown>);
+        // called on the stub itself: an RPC method is not a plain function (no .apply)
+        return (...args: unknown[]) => faults.io(`DO ${name}.${prop}`, () => (target as Record<string, AnyFn>)[prop](...args) as Promise<unknown>);
       }
       return value;
     },
@@ -107,7 +140,7 @@ function wrapKv(faults: Faults, kv: KVNamespace): KVNamespace {
     get(target, prop) {
       const value = Reflect.get(target, prop);
       if (typeof prop === "string" && ["get", "getWithMetadata", "put", "delete", "list"].includes(prop)) {
-        return (...args: unknown[]) => faults.io(`KV ${prop}`, () => (value as AnyFn).apply(target, args) as Promise<unknown>);
+        return (...args: unknown[]) => faults.io(`KV ${prop}`, () => (target as unknown as Record<string, AnyFn>)[prop](...args) as Promise<unknown>);
       }
       return typeof value === "function" ? value.bind(target) : value;
     },

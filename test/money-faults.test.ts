@@ -3,12 +3,13 @@
  * failed on the main branch before the fix; faults come through wrapped bindings (test/crash-harness.ts) and a fake
  * Razorpay that really makes (and counts) refunds.
  */
-import { env } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { runSweep } from "../src/features/sweep/sweep.service";
 import { MAX_REFUND_ATTEMPTS } from "../src/features/payments/refunds.service";
-import { Faults, faultyEnv, sendWith } from "./crash-harness";
-import { expectInvariant, fillCart, insertProduct, stockOf } from "./fixtures";
+import { inventoryOf } from "../src/inventory/inventory.client";
+import { type FaultPlan, Faults, faultyEnv, type IoCall, sendWith } from "./crash-harness";
+import { cartLineCount, expectInvariant, fillCart, insertProduct, stockOf } from "./fixtures";
 import { api, createAdmin, registerUser, type TestUser } from "./helpers";
 import { fakeRazorpay, signedRefundWebhook, signedWebhook, type FakeRazorpay } from "./razorpay-fake";
 
@@ -50,7 +51,7 @@ describe("1. a cancel that dies before the refund", () => {
     const fake = fakeRazorpay();
     const admin = await createAdmin();
     const { product, orderId, paymentId } = await placedOrder(fake);
-    const faults = new Faults({ at: (label) => label.includes("/refund"), mode: "before" });
+    const faults = new Faults({ at: (call) => call.label.includes("/refund"), mode: "before" });
     fake.faults = faults;
     await sendWith(faultyEnv(faults), "PATCH", `/api/orders/${orderId}/update_status/`, { token: admin.access, body: { status: "cancelled" } });
     fake.faults = undefined;
@@ -164,5 +165,108 @@ describe("3. a capture webhook whose refund is refused for good", () => {
     expect((await setStatus(admin, shopper.orderId, "cancelled")).body).toMatchObject({ refund_status: "refunded", payment_status: "refunded" });
     expect(fake.refundsMade(shopper.paymentId)).toBe(1);
     await expectInvariant(shopper.product);
+  });
+});
+
+/** Makes every hold of the product due now, then fires its alarm (what happens once a hold's TTL passed). */
+async function expireHoldsAndRunAlarm(productId: number) {
+  const stub = inventoryOf(env, productId);
+  await runInDurableObject(stub, (_instance, state) => {
+    state.storage.sql.exec("UPDATE holds SET expires_at = 0");
+  });
+  await runDurableObjectAlarm(stub);
+}
+
+const isOrderBatch = (call: IoCall) => call.sql[0]?.startsWith('insert into "orders"') ?? false;
+const checkout = (user: TestUser, headers: Record<string, string> = {}, body: object = address) =>
+  api("POST", "/api/orders/create_order/", { token: user.access, body, headers });
+const orderCount = async (userId: number) =>
+  (await env.DB.prepare("SELECT count(*) AS n FROM orders WHERE user_id = ?").bind(userId).first<{ n: number }>())!.n;
+
+describe("4. a hold that expired before its order committed", () => {
+  /** A's order batch reaches D1 late: meanwhile A's holds expire, the alarm releases them and B buys the units. */
+  function lateBatch(product: number, b: TestUser, plan: Partial<FaultPlan> = {}) {
+    const seen = { b: undefined as Awaited<ReturnType<typeof checkout>> | undefined };
+    const faults = new Faults({
+      ...plan,
+      meanwhile: async (call) => {
+        if (seen.b || !isOrderBatch(call)) return;
+        await expireHoldsAndRunAlarm(product);
+        seen.b = await checkout(b);
+      },
+    });
+    return { faults, seen };
+  }
+
+  it("a batch D1 runs after the alarm released the holds writes no order, even when the Worker then dies", async () => {
+    const product = await insertProduct({ stock: 2 });
+    const [a, b] = [await registerUser("late"), await registerUser("other")];
+    await fillCart(a.id, [[product, 2]]);
+    await fillCart(b.id, [[product, 2]]);
+    const { faults, seen } = lateBatch(product, b, { at: (call) => call.label.endsWith(".commit"), mode: "before" });
+    await sendWith(faultyEnv(faults), "POST", "/api/orders/create_order/", { token: a.access, body: address });
+    expect(seen.b?.status).toBe(201);
+    await expireHoldsAndRunAlarm(product);
+    await runSweep(env);
+    expect(await orderCount(a.id)).toBe(0);
+    expect(await expectInvariant(product)).toMatchObject({ available: 0, sold: 2 });
+    expect(await cartLineCount(a.id)).toBe(1);
+  });
+
+  it("without the crash the shopper is told to retry, and the cart is still there to retry with", async () => {
+    const product = await insertProduct({ stock: 4 });
+    const [a, b] = [await registerUser("late"), await registerUser("other")];
+    await fillCart(a.id, [[product, 2]]);
+    await fillCart(b.id, [[product, 2]]);
+    const { faults } = lateBatch(product, b);
+    const first = await sendWith(faultyEnv(faults), "POST", "/api/orders/create_order/", { token: a.access, body: address });
+    expect(first).toMatchObject({ status: 503, body: { error: "Stock reservation expired, please retry" } });
+    expect(await cartLineCount(a.id)).toBe(1);
+    expect((await checkout(a)).status).toBe(201);
+    expect(await expectInvariant(product)).toMatchObject({ available: 0, sold: 4 });
+  });
+});
+
+describe("5. an Idempotency-Key whose first request died", () => {
+  it("a retry replays the order the first request wrote, never an empty cart or a second order; another body is a 422", async () => {
+    const user = await registerUser("idem");
+    const product = await insertProduct({ stock: 10 });
+    await fillCart(user.id, [[product, 2]]);
+    const key = { "Idempotency-Key": `died-${Date.now()}` };
+    // The order batch commits, its answer is lost and the Worker dies: no response is stored for the key.
+    const faults = new Faults({ at: isOrderBatch, mode: "after" });
+    await sendWith(faultyEnv(faults), "POST", "/api/orders/create_order/", { token: user.access, body: address, headers: key });
+    expect(await orderCount(user.id)).toBe(1);
+    // Long enough ago that the key counts as abandoned.
+    await env.DB.prepare("UPDATE idempotency_keys SET created_at = ? WHERE user_id = ?").bind(new Date(Date.now() - 10 * 60_000).toISOString(), user.id).run();
+
+    const retry = await checkout(user, key);
+    expect(retry.status).toBe(201);
+    expect(retry.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(retry.body.items).toHaveLength(1);
+    expect((await checkout(user, key)).body.id).toBe(retry.body.id);
+    expect(await checkout(user, key, { shipping_address: "Somewhere else" })).toMatchObject({ status: 422 });
+    await fillCart(user.id, [[product, 1]]);
+    expect((await checkout(user, key)).status).toBe(422);
+    expect(await orderCount(user.id)).toBe(1);
+    await expireHoldsAndRunAlarm(product);
+    await expectInvariant(product);
+  });
+
+  it("a key whose first request died before writing anything runs again once abandoned, with a different body still a 422", async () => {
+    const user = await registerUser("idem");
+    const product = await insertProduct({ stock: 10 });
+    await fillCart(user.id, [[product, 1]]);
+    const key = { "Idempotency-Key": `early-${Date.now()}` };
+    await sendWith(faultyEnv(new Faults({ at: isOrderBatch, mode: "before" })), "POST", "/api/orders/create_order/", { token: user.access, body: address, headers: key });
+    expect((await checkout(user, key)).status).toBe(409); // maybe still running
+    // Ten minutes later: the key is abandoned and the dead checkout's cart lease has run out.
+    await env.DB.prepare("UPDATE idempotency_keys SET created_at = ? WHERE user_id = ?").bind(new Date(Date.now() - 10 * 60_000).toISOString(), user.id).run();
+    await env.DB.prepare("UPDATE carts SET checkout_expires_at = 0 WHERE user_id = ?").bind(user.id).run();
+    expect(await checkout(user, key, { shipping_address: "Somewhere else" })).toMatchObject({ status: 422 });
+    expect((await checkout(user, key)).status).toBe(201);
+    expect(await orderCount(user.id)).toBe(1);
+    await expireHoldsAndRunAlarm(product);
+    await expectInvariant(product);
   });
 });

@@ -6,6 +6,7 @@ import type { AuthUser } from "../src/env";
 import { createOrder, MAX_UNPAID_ORDERS } from "../src/features/orders/checkout.service";
 import { runSweep } from "../src/features/sweep/sweep.service";
 import { api, createAdmin, registerUser, type TestUser } from "./helpers";
+import { Faults, faultyEnv } from "./crash-harness";
 import { cartLineCount, expectInvariant, fillCart, insertCategory, insertProduct, stockOf } from "./fixtures";
 
 const address = { shipping_address: "1 Lifecycle Lane, Pune, MH 411001, India" };
@@ -96,7 +97,21 @@ describe("one cart, one order", () => {
     const taken = (await checkout(first)).body;
     await fillCart(second.id, [[product, 3]]);
 
-    const orderId = await createOrder(env, db(env.DB), asAuthUser(second), address, { orderNumbers: [taken.order_number] });
+    // Meanwhile, another order takes the very number this checkout drew (read from its batch as it goes to D1).
+    let collided = false;
+    const bindings = faultyEnv(
+      new Faults({
+        meanwhile: async (call) => {
+          if (collided || !call.sql[0]?.startsWith('insert into "orders"')) return;
+          collided = true;
+          const drawn = call.params[0].find((v) => typeof v === "string" && v.startsWith("ORD-"));
+          await env.DB.prepare("UPDATE orders SET order_number = ? WHERE id = ?").bind(drawn, taken.id).run();
+          taken.order_number = drawn;
+        },
+      }),
+    );
+    const orderId = await createOrder(bindings, db(bindings.DB), asAuthUser(second), address);
+    expect(collided).toBe(true);
     const mine = await api("GET", `/api/orders/${orderId}/`, { token: second.access });
     expect(mine.body.order_number).not.toBe(taken.order_number);
     expect(mine.body.items[0].quantity).toBe(3);
@@ -112,13 +127,17 @@ describe("one cart, one order", () => {
     const product = await insertProduct({ stock: 10 });
     await fillCart(user.id, [[product, 2]]);
     let second: Awaited<ReturnType<typeof checkout>> | undefined;
-    const slow = createOrder(env, db(env.DB), asAuthUser(user), address, {
-      afterReserve: async () => {
-        // the slow checkout's lease runs out, and the shopper's next tap takes the cart and places the order
-        await env.DB.prepare("UPDATE carts SET checkout_expires_at = 0 WHERE user_id = ?").bind(user.id).run();
-        second = await checkout(user);
-      },
-    });
+    const bindings = faultyEnv(
+      new Faults({
+        meanwhile: async (call) => {
+          if (second || !call.sql[0]?.startsWith('insert into "orders"')) return;
+          // the slow checkout's lease runs out, and the shopper's next tap takes the cart and places the order
+          await env.DB.prepare("UPDATE carts SET checkout_expires_at = 0 WHERE user_id = ?").bind(user.id).run();
+          second = await checkout(user);
+        },
+      }),
+    );
+    const slow = createOrder(bindings, db(bindings.DB), asAuthUser(user), address);
     await expect(slow).rejects.toMatchObject({ status: 409 });
     expect(second?.status).toBe(201);
     expect((await api("GET", "/api/orders/", { token: user.access })).body.count).toBe(1);

@@ -305,6 +305,19 @@ export const idempotencyKeys = sqliteTable(
   (t) => [primaryKey({ columns: [t.userId, t.scope, t.key] }), index("idempotency_keys_expires_idx").on(t.expiresAt)],
 );
 
+/**
+ * Hold keys an inventory object's alarm released because no order had them, written by the same statement that
+ * checked. An order batch writes its order only while its hold key is absent here: release and commit exclude each other.
+ */
+export const releasedHolds = sqliteTable(
+  "released_holds",
+  {
+    holdKey: text("hold_key").primaryKey(),
+    releasedAt: integer("released_at").notNull(),
+  },
+  (t) => [index("released_holds_released_idx").on(t.releasedAt)],
+);
+
 /** Anonymous cart lines (per line version) already merged into a user's cart: a merge adds each version once. */
 export const guestCartMerges = sqliteTable(
   "guest_cart_merges",

@@ -8,7 +8,8 @@
  *
  * Holds move reserved -> committed -> restocked, or reserved -> released; never both sold and released.
  * Holds are keyed by the order's random `hold_key`, never its number, so holds of two orders can never be confused.
- * The alarm settles holds whose TTL passed (the Worker died mid-checkout) by asking D1 whether the order exists.
+ * The alarm settles holds whose TTL passed (the Worker died mid-checkout) by asking D1 whether the order exists, in
+ * the same statement that fences the key against an order batch D1 runs later (released_holds).
  * After each change of `available` the object writes it to D1 `products.stock` with a version, so a stale
  * projection write can never overwrite a newer one. Checkout calls answer before that write (it runs in the
  * background); admin writes wait for it, so the admin's next read shows the new stock.
@@ -178,9 +179,18 @@ export class Inventory extends DurableObject<Env> {
     try {
       for (const hold of expired) {
         try {
-          const order = await this.env.DB.prepare("SELECT status FROM orders WHERE hold_key = ?")
-            .bind(hold.order_key)
-            .first<{ status: string }>();
+          // One statement decides: either an order has the key, or the key is fenced so that no order batch D1 runs
+          // later can commit it; units released here are never sold by that order too. Not fenced (an order exists, or
+          // an earlier alarm fenced it and died): the order, if any, says what to do.
+          const fenced = await this.env.DB.prepare(
+            `INSERT INTO released_holds (hold_key, released_at) SELECT ?1, ?2 WHERE NOT EXISTS (SELECT 1 FROM orders WHERE hold_key = ?1)
+             ON CONFLICT DO NOTHING RETURNING hold_key`,
+          )
+            .bind(hold.order_key, Date.now())
+            .first();
+          const order = fenced
+            ? null
+            : await this.env.DB.prepare("SELECT status FROM orders WHERE hold_key = ?").bind(hold.order_key).first<{ status: string }>();
           await this.transition(hold.order_key, order && order.status !== "cancelled" ? "committed" : "released");
         } catch (err) {
           // D1 could not tell: the hold stays reserved and is asked about again on the next alarm.

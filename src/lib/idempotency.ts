@@ -6,6 +6,9 @@
  * - a replay while the first is still running gets 409; a claim left running for over a minute (the Worker died)
  *   (longer than any checkout may hold stock) can be taken over; 5xx outcomes are not stored, so they stay retryable;
  *   keys expire after 24 hours. A claim is a lease (its created_at): only its holder may store or release it.
+ * - a request that creates something ties the key to it in the same write (`resource_id`, see checkout.service.ts): a
+ *   retry whose first request died after that write replays the thing it made (`resume`), at once, never a second one;
+ * - the same key with a different request is a 422 in every case, also once the first request was abandoned.
  */
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
@@ -41,15 +44,22 @@ interface Row {
   request_hash: string;
   response_status: number | null;
   response_body: string | null;
+  resource_id: number | null;
   created_at: string;
   expires_at: number;
+}
+
+/** What the running request holds: its key and lease, to tie what it creates to the key in the same write. */
+export interface IdempotencyClaim extends IdempotencyKey {
+  lease: string;
 }
 
 export async function runIdempotent<T>(
   d1: D1Database,
   id: IdempotencyKey,
   fingerprint: Fingerprint,
-  run: () => Promise<{ status: number; body: T }>,
+  run: (claim: IdempotencyClaim) => Promise<{ status: number; body: T }>,
+  resume?: (resourceId: number) => Promise<{ status: number; body: T }>,
 ): Promise<StoredOutcome<T>> {
   const requestHash = await sha256Hex(fingerprint.request);
   const stateHash = fingerprint.state === undefined ? "" : await sha256Hex(fingerprint.state);
@@ -61,23 +71,31 @@ export async function runIdempotent<T>(
       .prepare("SELECT * FROM idempotency_keys WHERE user_id = ? AND scope = ? AND key = ?")
       .bind(id.userId, id.scope, id.key)
       .first<Row>();
-    const abandoned = row && (row.expires_at <= nowSeconds() || (row.response_status === null && Date.parse(row.created_at) < Date.now() - ABANDONED_AFTER_MS));
-    if (!row || abandoned) {
-      // gone (the first run failed with a 5xx and released it) or abandoned: claim it anew
-      lease = row ? await takeOver(d1, id, hash, row.created_at) : await claim(d1, id, hash);
-      if (lease === null) throw inProgress();
-    } else {
+    const expired = row && row.expires_at <= nowSeconds();
+    if (row && !expired) {
       const [storedRequest, storedState] = row.request_hash.split(":");
       if (storedRequest !== requestHash || (stateHash && storedState !== stateHash)) {
         throw new ApiError(422, { error: "This Idempotency-Key was already used with a different request" });
       }
-      if (row.response_status === null) throw inProgress();
-      return { status: row.response_status, body: JSON.parse(row.response_body ?? "null") as T, replayed: true };
+      if (row.response_status !== null) {
+        return { status: row.response_status, body: JSON.parse(row.response_body ?? "null") as T, replayed: true };
+      }
+      if (row.resource_id !== null && resume) {
+        // The first request made its resource and died (or is finishing): answer with that resource, now.
+        const outcome = await resume(row.resource_id);
+        await store(d1, id, row.created_at, outcome.status, outcome.body);
+        return { ...outcome, replayed: true };
+      }
     }
+    const abandoned = row && (expired || Date.parse(row.created_at) < Date.now() - ABANDONED_AFTER_MS);
+    if (row && !abandoned) throw inProgress();
+    // gone (the first run failed with a 5xx and released it), expired, or abandoned before making anything: claim anew
+    lease = row ? await takeOver(d1, id, hash, row.created_at) : await claim(d1, id, hash);
+    if (lease === null) throw inProgress();
   }
 
   try {
-    const outcome = await run();
+    const outcome = await run({ ...id, lease });
     await store(d1, id, lease, outcome.status, outcome.body);
     return { ...outcome, replayed: false };
   } catch (err) {
@@ -105,10 +123,11 @@ export async function withIdempotencyKey<T>(
   c: Context<AppEnv>,
   id: Omit<IdempotencyKey, "key"> & { key: string | undefined },
   fingerprint: () => Promise<Fingerprint> | Fingerprint,
-  run: () => Promise<{ status: number; body: T }>,
+  run: (claim?: IdempotencyClaim) => Promise<{ status: number; body: T }>,
+  resume?: (resourceId: number) => Promise<{ status: number; body: T }>,
 ): Promise<T> {
   if (!id.key) return (await run()).body;
-  const outcome = await runIdempotent(c.env.DB, { ...id, key: id.key }, await fingerprint(), run);
+  const outcome = await runIdempotent(c.env.DB, { ...id, key: id.key }, await fingerprint(), run, resume);
   if (outcome.replayed) c.header("Idempotent-Replayed", "true");
   if (outcome.status >= 400) throw new ApiError(outcome.status as ContentfulStatusCode, outcome.body as unknown as ErrorBody);
   return outcome.body;
@@ -133,7 +152,7 @@ async function takeOver(d1: D1Database, id: IdempotencyKey, hash: string, seenCr
   const lease = nowIso();
   const taken = await d1
     .prepare(
-      `UPDATE idempotency_keys SET request_hash = ?, response_status = NULL, response_body = NULL, created_at = ?, expires_at = ?
+      `UPDATE idempotency_keys SET request_hash = ?, response_status = NULL, response_body = NULL, resource_id = NULL, created_at = ?, expires_at = ?
        WHERE user_id = ? AND scope = ? AND key = ? AND created_at = ? RETURNING key`,
     )
     .bind(hash, lease, nowSeconds() + TTL_SECONDS, id.userId, id.scope, id.key, seenCreatedAt)
@@ -144,7 +163,7 @@ async function takeOver(d1: D1Database, id: IdempotencyKey, hash: string, seenCr
 async function store(d1: D1Database, id: IdempotencyKey, lease: string, status: number, body: unknown) {
   await d1
     .prepare(
-      "UPDATE idempotency_keys SET response_status = ?, response_body = ? WHERE user_id = ? AND scope = ? AND key = ? AND created_at = ?",
+      "UPDATE idempotency_keys SET response_status = ?, response_body = ? WHERE user_id = ? AND scope = ? AND key = ? AND created_at = ? AND response_status IS NULL",
     )
     .bind(status, JSON.stringify(body), id.userId, id.scope, id.key, lease)
     .run();
@@ -152,7 +171,8 @@ async function store(d1: D1Database, id: IdempotencyKey, lease: string, status: 
 
 async function release(d1: D1Database, id: IdempotencyKey, lease: string) {
   await d1
-    .prepare("DELETE FROM idempotency_keys WHERE user_id = ? AND scope = ? AND key = ? AND created_at = ?")
+    // A key tied to what it made stays: a retry must replay that, not make another.
+    .prepare("DELETE FROM idempotency_keys WHERE user_id = ? AND scope = ? AND key = ? AND created_at = ? AND resource_id IS NULL")
     .bind(id.userId, id.scope, id.key, lease)
     .run();
 }

@@ -9,13 +9,18 @@
  * 3. One atomic D1 batch writes the order (only while this checkout still holds the cart), its items, clears the
  *    cart lines and the lease. An order-number collision retries the batch with a new number; the hold key is ours
  *    alone, so a retry can never touch another order.
+ *    The batch writes the order only while its hold key is not fenced (released_holds): an object's alarm that
+ *    released an expired hold fenced its key in the same statement that found no order, so a batch D1 runs late
+ *    can never sell units already back on sale; it writes nothing and the cart stays. Under an Idempotency-Key the
+ *    same batch ties the key to the order, so a retry after a dead first request replays that order.
  * 4. Commit the holds, all at once. A Worker that dies between 2 and 4 leaves holds that the objects' alarms settle
  *    by asking D1 whether an order with that hold key exists.
+ * Faults are injected in tests through the bindings (test/crash-harness.ts), never through parameters here.
  */
-import { inArray, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Database } from "../../db/client";
-import { cartItems, carts, orderItems, orders, products, UNPAID_ORDER_STATUSES } from "../../db/schema";
+import { cartItems, carts, idempotencyKeys, orderItems, orders, products, releasedHolds, UNPAID_ORDER_STATUSES } from "../../db/schema";
 import type { AuthUser } from "../../env";
 import { randomHex } from "../../lib/crypto";
 import { ApiError, errorMessage, fieldError, isNotNullViolation, isUniqueViolation } from "../../lib/errors";
@@ -49,23 +54,13 @@ export interface CartLine {
   maxPerCustomer: number | null;
 }
 
-/**
- * Points where tests inject failures. A hook that throws `SimulatedCrash` stops the saga as a dead Worker would:
- * no compensation runs. Any other error is handled as a real failure of that step.
- */
-export interface CheckoutHooks {
-  afterReserve?: () => Promise<void> | void;
-  /** Extra statements appended to the order batch (a failing one proves the batch is all-or-nothing). */
-  extraBatchStatements?: (db: Database) => BatchItem<"sqlite">[];
-  /** Runs right after the batch, inside its error handling: a throw here is a batch that committed but reported failure. */
-  afterBatch?: () => Promise<void> | void;
-  afterRecord?: () => Promise<void> | void;
-  /** Order numbers to use, in turn, before random ones (to force a collision with an existing order). */
-  orderNumbers?: string[];
-  holdTtlMs?: number;
+/** The Idempotency-Key this checkout runs under (its lease): the order batch ties the key to the order it writes. */
+export interface CheckoutClaim {
+  userId: number;
+  scope: string;
+  key: string;
+  lease: string;
 }
-
-export class SimulatedCrash extends Error {}
 
 /** "ORD-" + 12 upper-case hex characters, as the original generates. */
 export const newOrderNumber = () => `ORD-${randomHex(6).toUpperCase()}`;
@@ -148,9 +143,9 @@ async function releaseHolds(env: Env, holdKey: string, productIds: number[]) {
 export const checkoutInProgress = () => errorMessage(409, "A checkout of this cart is already in progress");
 
 /** Creates an order from the user's cart. Returns the new order's id. */
-export async function createOrder(env: Env, db: Database, user: AuthUser, input: CheckoutInput, hooks: CheckoutHooks = {}) {
+export async function createOrder(env: Env, db: Database, user: AuthUser, input: CheckoutInput, claim?: CheckoutClaim) {
   const holdKey = crypto.randomUUID();
-  const ttl = hooks.holdTtlMs ?? DEFAULT_HOLD_TTL_MS;
+  const ttl = DEFAULT_HOLD_TTL_MS;
   const [shippingAddress, cart] = await Promise.all([
     resolveShippingAddress(db, user.id, input),
     claimCart(db, user.id, holdKey, ttl / 2 + LEASE_MARGIN_MS),
@@ -184,11 +179,9 @@ export async function createOrder(env: Env, db: Database, user: AuthUser, input:
       const line = lines[refused];
       throw errorMessage(400, `Insufficient stock for ${line.name}. Available: ${result.value.available}, Requested: ${line.quantity}`);
     }
-    await hooks.afterReserve?.();
     // Past half the hold's life the alarm may soon settle it; better to fail cleanly than to race it.
     if (Date.now() > deadline) throw errorMessage(503, "Checkout took too long, please retry");
   } catch (err) {
-    if (err instanceof SimulatedCrash) throw err;
     // A reserve that took effect but whose answer was lost is released too (releasing an unknown key does nothing).
     await Promise.all([
       reservesSent ? releaseHolds(env, holdKey, productIds) : undefined,
@@ -198,8 +191,7 @@ export async function createOrder(env: Env, db: Database, user: AuthUser, input:
     throw err;
   }
 
-  const orderId = await recordOrder(env, db, user.id, holdKey, shippingAddress, lines, hooks);
-  await hooks.afterRecord?.();
+  const orderId = await recordOrder(env, db, user.id, holdKey, shippingAddress, lines, claim);
 
   const commits = await Promise.allSettled(productIds.map((id) => inventoryOf(env, id).commit(holdKey)));
   if (commits.some((c) => c.status === "fulfilled" && c.value === false)) {
@@ -224,7 +216,7 @@ async function recordOrder(
   holdKey: string,
   shippingAddress: string,
   lines: CartLine[],
-  hooks: CheckoutHooks,
+  claim: CheckoutClaim | undefined,
 ): Promise<number> {
   const total = lines.reduce((sum, l) => sum + l.pricePaise * l.quantity, 0);
   const orderIdOf = sql`(select ${orders.id} from ${orders} where ${orders.holdKey} = ${holdKey})`;
@@ -236,30 +228,33 @@ async function recordOrder(
     subtotalPaise: l.pricePaise * l.quantity,
   }));
   const productIds = lines.map((l) => l.productId);
-  const numbers = [...(hooks.orderNumbers ?? [])];
   // NULL unless this checkout still holds the cart: the order's NOT NULL user_id then aborts the whole batch.
   const heldCartOwner = sql<number>`(select ${carts.userId} from ${carts} where ${carts.userId} = ${userId} and ${carts.checkoutKey} = ${holdKey})`;
+  // NULL once an object's alarm released (and fenced) this hold: NOT NULL order_number aborts the batch.
+  const unfenced = (orderNumber: string) =>
+    sql<string>`(select ${orderNumber} where not exists (select 1 from ${releasedHolds} where ${releasedHolds.holdKey} = ${holdKey}))`;
+  // NULL once another request took the Idempotency-Key over (this one was thought dead): NOT NULL total aborts the batch.
+  const keyHeld = claim ? sql`exists (select 1 from ${idempotencyKeys} where ${keyOf(claim)} and ${idempotencyKeys.createdAt} = ${claim.lease})` : sql`1`;
+  const total_ = sql<number>`(select ${total} where ${keyHeld})`;
 
   for (let attempt = 1; ; attempt++) {
-    const orderNumber = numbers.shift() ?? newOrderNumber();
+    const orderNumber = newOrderNumber();
     try {
       const [inserted] = await db.batch([
         db
           .insert(orders)
-          .values({ userId: heldCartOwner, orderNumber, holdKey, totalPaise: total, shippingAddress })
+          .values({ userId: heldCartOwner, orderNumber: unfenced(orderNumber), holdKey, totalPaise: total_, shippingAddress })
           .returning({ id: orders.id }),
         // chunks keep every statement under D1's 100 bound parameters
         ...chunk(itemRows, 15).map((rows) => db.insert(orderItems).values(rows)),
         ...chunk(lines, 90).map((part) => db.delete(cartItems).where(inArray(cartItems.id, part.map((l) => l.itemId)))),
         releaseCart(db, userId, holdKey),
-        ...(hooks.extraBatchStatements?.(db) ?? []),
+        ...(claim ? [db.update(idempotencyKeys).set({ resourceId: orderIdOf }).where(and(keyOf(claim), eq(idempotencyKeys.createdAt, claim.lease)))] : []),
       ] as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
-      await hooks.afterBatch?.();
       const id = (inserted as { id: number }[])[0]?.id;
       if (id === undefined) throw new Error("order batch returned no order id");
       return id;
     } catch (err) {
-      if (err instanceof SimulatedCrash) throw err;
       if (isUniqueViolation(err, "order_number") && attempt < ORDER_NUMBER_ATTEMPTS) continue;
       logError("order batch failed", err, { holdKey });
       // A D1 write can commit even though its caller saw an error: release only when the order is known to be absent.
@@ -268,10 +263,17 @@ async function recordOrder(
       if (existing) return existing;
       if (existing === null) await Promise.all([releaseHolds(env, holdKey, productIds), releaseCart(db, userId, holdKey)]);
       if (isNotNullViolation(err, "orders.user_id")) throw checkoutInProgress(); // the lease was lost
+      if (isNotNullViolation(err, "orders.order_number")) throw errorMessage(503, "Stock reservation expired, please retry");
+      if (isNotNullViolation(err, "orders.total_paise")) throw idempotencyKeyTaken();
       throw err instanceof ApiError ? err : errorMessage(503, "Could not create the order, please retry");
     }
   }
 }
+
+const keyOf = (claim: CheckoutClaim) =>
+  and(eq(idempotencyKeys.userId, claim.userId), eq(idempotencyKeys.scope, claim.scope), eq(idempotencyKeys.key, claim.key))!;
+
+const idempotencyKeyTaken = () => errorMessage(409, "A request with this Idempotency-Key is still being processed");
 
 async function findOrderId(db: Database, holdKey: string): Promise<number | null> {
   const [row] = await db.select({ id: orders.id }).from(orders).where(sql`${orders.holdKey} = ${holdKey}`);

@@ -19,7 +19,12 @@ export const createOrderHandler: Handler<typeof routes.createOrderRoute> = async
       const lines = await readCartLines(db, user.id);
       return { request: JSON.stringify(input), state: lines.length ? cartFingerprint(lines) : undefined };
     },
-    async () => ({ status: 201, body: (await loadOrder(db, await createOrder(c.env, db, user, { ...input, clientIp: limitedClientIp(c) }))).view }),
+    async (claim) => ({
+      status: 201,
+      body: (await loadOrder(db, await createOrder(c.env, db, user, { ...input, clientIp: limitedClientIp(c) }, claim))).view,
+    }),
+    // The first request wrote its order and died before answering: the retry answers with that order.
+    async (orderId) => ({ status: 201, body: (await loadOrder(db, orderId)).view }),
   );
   return c.json(order, 201);
 };

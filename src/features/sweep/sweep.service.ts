@@ -4,7 +4,8 @@
  * - records refunds owed for cancelled orders whose money was captured, and settles those that are due (back-off);
  * - finishes cancels whose restock never completed (after their refund is confirmed or known pending);
  * - heals the D1 stock projection of products whose inventory object is ahead of it (a rotating window);
- * - purges expired idempotency keys, webhook event ids older than 7 days and sessions past their refresh expiry.
+ * - purges expired idempotency keys, webhook event ids older than 7 days, sessions past their refresh expiry and
+ *   hold fences (released_holds) older than a day.
  * Every step is bounded and idempotent: two sweeps at once, or a sweep racing a user's cancel, change stock once
  * (status compare-and-set, restock once per hold key, versioned projection writes). A failing step is logged and
  * the others still run; what it left is picked up by the next run.
@@ -25,6 +26,7 @@ const REFUND_BATCH = 20;
 const DEFAULT_PENDING_TTL_SECONDS = 1800;
 /** Longer than Razorpay's 24 hours of webhook retries, so a late retry is still recognised as a duplicate. */
 const WEBHOOK_EVENT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+const HOLD_FENCE_RETENTION_MS = 24 * 60 * 60 * 1000;
 
 export interface SweepReport {
   expiredOrders: number;
@@ -34,6 +36,7 @@ export interface SweepReport {
   purgedIdempotencyKeys: number;
   purgedWebhookEvents: number;
   purgedSessions: number;
+  purgedHoldFences: number;
   failedSteps: string[];
 }
 
@@ -53,6 +56,7 @@ export async function runSweep(env: Env, now = Date.now()): Promise<SweepReport>
     purgedIdempotencyKeys: 0,
     purgedWebhookEvents: 0,
     purgedSessions: 0,
+    purgedHoldFences: 0,
     failedSteps: [],
   };
   const step = async (name: string, run: () => Promise<void>) => {
@@ -78,10 +82,12 @@ export async function runSweep(env: Env, now = Date.now()): Promise<SweepReport>
     report.healedProjections = await healProjections(env, db);
   });
   await step("purge", async () => {
-    [report.purgedIdempotencyKeys, report.purgedWebhookEvents, report.purgedSessions] = await Promise.all([
+    [report.purgedIdempotencyKeys, report.purgedWebhookEvents, report.purgedSessions, report.purgedHoldFences] = await Promise.all([
       purge(env.DB, "idempotency_keys", "expires_at", Math.floor(now / 1000)),
       purge(env.DB, "webhook_events", "received_at", new Date(now - WEBHOOK_EVENT_RETENTION_MS).toISOString()),
       purge(env.DB, "sessions", "expires_at", Math.floor(now / 1000)),
+      // a fence matters only while an order batch for its key could still reach D1 (seconds; a day is plenty)
+      purge(env.DB, "released_holds", "released_at", now - HOLD_FENCE_RETENTION_MS),
     ]);
   });
   console.log(JSON.stringify({ level: "info", msg: "sweep done", ...report }));
