@@ -161,7 +161,6 @@ const productFields = {
     .optional()
     .openapi({ example: "https://cdn.example/p/1.jpg" }),
   is_active: z.boolean().openapi({ example: true }),
-<<<<<<< HEAD
   max_per_customer: z
     .number()
     .int()
@@ -170,9 +169,7 @@ const productFields = {
     .nullable()
     .optional()
     .openapi({ example: 2, description: maxPerCustomerDoc }),
-=======
   low_stock_threshold: lowStockThreshold.optional(),
->>>>>>> main
   category: z
     .preprocess(nestedId, z.number().int().positive())
     // JSON Schema applies `minimum` to the integer only, `properties`/`required` to the object only.

@@ -52,11 +52,8 @@ export async function createProduct(db: Database, env: Env, input: ProductCreate
         stock: input.stock,
         imageUrl: input.image_url ?? null,
         isActive: input.is_active,
-<<<<<<< HEAD
         maxPerCustomer: input.max_per_customer ?? null,
-=======
         lowStockThreshold: input.low_stock_threshold ?? null,
->>>>>>> main
         categoryId: input.category,
       })
       .returning({ id: products.id });
@@ -93,11 +90,8 @@ export async function updateProduct(db: Database, env: Env, id: number, input: P
         pricePaise: input.price,
         imageUrl: input.image_url,
         isActive: input.is_active,
-<<<<<<< HEAD
         maxPerCustomer: input.max_per_customer,
-=======
         lowStockThreshold: input.low_stock_threshold,
->>>>>>> main
         categoryId: input.category,
         updatedAt: nowIso(),
       })
