@@ -5,7 +5,7 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { api, createAdmin, createProduct, registerUser, unique, type TestUser } from "./helpers";
-import { fillCart, insertProduct } from "./fixtures";
+import { fillCart, insertCategory, insertProduct, stockOf } from "./fixtures";
 
 let admin: TestUser;
 let alice: TestUser;
@@ -114,5 +114,20 @@ describe("cache keys never mix who asked", () => {
     expect((await api("GET", detail, { token: admin.access })).status).toBe(200);
     expect((await api("GET", detail)).status).toBe(404);
     expect((await api("GET", detail, { token: alice.access })).status).toBe(404);
+  });
+});
+
+describe("admin stock writes", () => {
+  it("a stock write to an id with no product answers 404 and leaves no inventory behind: the product created later with that id keeps its stock", async () => {
+    const categoryId = await insertCategory();
+    const [{ next }] = (await env.DB.prepare("SELECT coalesce(max(id), 0) + 1000 AS next FROM products").all<{ next: number }>()).results;
+    for (const body of [{ stock: 5 }, { stock_adjustment: 3 }]) {
+      expect((await api("PATCH", `/api/products/${next}/`, { token: admin.access, body })).status).toBe(404);
+      expect((await api("PUT", `/api/products/${next}/`, { token: admin.access, body: { name: "Ghost", price: "10.00", category: categoryId, ...body } })).status).toBe(404);
+    }
+    await env.DB.prepare("INSERT INTO products (id, category_id, name, slug, price_paise, stock, is_active) VALUES (?, ?, 'Late Product', 'late-product', 1000, 7, 1)")
+      .bind(next, categoryId)
+      .run();
+    expect((await stockOf(next)).available).toBe(7);
   });
 });

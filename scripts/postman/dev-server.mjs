@@ -1,10 +1,10 @@
 /**
  * A `wrangler dev` of this Worker for a test run: its own free port, its own local state directory (fresh D1 with the
- * migrations applied, KV, Durable Objects), secrets passed as `--var`, so it never touches the state `npm run dev`
- * uses. `stop()` ends the process group it started and removes the state.
+ * migrations applied, KV, Durable Objects), the settings of .dev.vars.example plus the caller's as `--var`, so it
+ * never touches the state `npm run dev` uses. `stop()` ends the process group it started and removes the state.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -29,13 +29,35 @@ const wrangler = (args, persistTo) =>
     encoding: "utf8",
   });
 
+/**
+ * The local settings `npm run dev` starts with on a fresh clone (it copies .dev.vars.example to .dev.vars): every
+ * non-empty `KEY=value` of the example, so this server behaves the same whether or not the checkout has a .dev.vars.
+ */
+function exampleVars() {
+  let text = "";
+  try {
+    text = readFileSync(".dev.vars.example", "utf8");
+  } catch {
+    return {};
+  }
+  const pairs = text.split("\n").map((line) => /^\s*([A-Z][A-Z0-9_]*)=(.+)$/.exec(line)).filter(Boolean);
+  return Object.fromEntries(pairs.map(([, key, value]) => [key, value.trim().replace(/^"(.*)"$/, "$1")]));
+}
+
+/** The arguments `npm run dev` gives `wrangler dev` (e.g. the config files), so this server is the one people run. */
+function devScriptArgs() {
+  const dev = JSON.parse(readFileSync("package.json", "utf8")).scripts?.dev ?? "";
+  const match = /^\s*wrangler\s+dev\b(.*)$/.exec(dev);
+  return match ? match[1].trim().split(/\s+/).filter(Boolean) : [];
+}
+
 export async function startDevServer({ vars = {}, timeoutMs = 120_000 } = {}) {
   const persistTo = mkdtempSync(join(tmpdir(), "contract-state-"));
   wrangler(["d1", "migrations", "apply", "DB"], persistTo);
   const [port, inspectorPort] = [await freePort(), await freePort()];
-  const args = ["--no-install", "wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort)];
+  const args = ["--no-install", "wrangler", "dev", ...devScriptArgs(), "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort)];
   args.push("--persist-to", persistTo, "--show-interactive-dev-session=false", "--log-level", "warn");
-  for (const [key, value] of Object.entries(vars)) args.push("--var", `${key}:${value}`);
+  for (const [key, value] of Object.entries({ ...exampleVars(), ...vars })) args.push("--var", `${key}:${value}`);
   // Its own process group, so stop() ends wrangler and the workerd it starts, and nothing else.
   const child = spawn("npx", args, { detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CI: "true" } });
   let log = "";

@@ -120,6 +120,8 @@ export const products = sqliteTable(
     /** Most units of this product one customer may have in live (not cancelled) orders; null = no limit. */
     maxPerCustomer: integer("max_per_customer"),
     isActive: integer("is_active", { mode: "boolean" }).notNull().default(true),
+    /** Below this many units the product is "low stock"; null: the global default (src/features/catalog/low-stock.ts). */
+    lowStockThreshold: integer("low_stock_threshold"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -130,6 +132,7 @@ export const products = sqliteTable(
     index("products_active_name_idx").on(t.isActive, t.name),
     index("products_category_created_idx").on(t.categoryId, t.createdAt),
     index("products_active_stock_idx").on(t.isActive, t.stock),
+    index("products_below_own_threshold_idx").on(t.isActive, sql`stock - low_stock_threshold`).where(sql`low_stock_threshold is not null`),
   ],
 );
 

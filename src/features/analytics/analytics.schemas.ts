@@ -45,7 +45,11 @@ export const DashboardSchema = z
       .openapi({ description: "The 10 best sellers by units in paid orders" }),
     low_stock_products: z
       .array(z.object({ id: z.number().int(), name: z.string(), stock: z.number().int(), category__name: z.string() }))
-      .openapi({ description: "Active products with stock below 10, lowest first: the 100 emptiest, as low_stock/ lists them" }),
+      .openapi({ description: "Active products below their low_stock_threshold (default 10), lowest first: the 100 emptiest, as low_stock/ lists them" }),
+    unpaid_expiring_soon: z
+      .number()
+      .int()
+      .openapi({ description: "Unpaid orders (pending or payment_failed) whose stock hold ends within the next 10 minutes, or ended in the last 10 and awaits the sweep" }),
     recent_orders: z.array(OrderListSchema).openapi({ description: "The 10 newest orders of all users" }),
     total_products: z.number().int().openapi({ description: "Every product, inactive ones included" }),
     total_categories: z.number().int(),

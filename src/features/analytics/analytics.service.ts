@@ -5,16 +5,16 @@
  * succeeded: a refunded order has payment_status `refunded`, and failed, pending or unpaid-cancelled orders never
  * reach `success`.
  */
-import { and, asc, desc, eq, gt, gte, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, gte, inArray, lt, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Database } from "../../db/client";
-import { categories, orderItems, orders, orderStatusTotals, paidSalesDaily, products, productSales } from "../../db/schema";
+import { categories, orderItems, orders, orderStatusTotals, paidSalesDaily, products, productSales, UNPAID_ORDER_STATUSES } from "../../db/schema";
 import { formatMoney } from "../../lib/money";
+import { lowStockIds } from "../catalog/low-stock";
 import { catalogCounts } from "../catalog/products.query";
 import { toOrderListOut } from "../orders/orders.view";
 import type { Dashboard, SalesReport } from "./analytics.schemas";
 
-const LOW_STOCK_BELOW = 10;
 /** The dashboard shows the emptiest products only; `GET /products/low_stock/` lists them with a limit of its own. */
 const DASHBOARD_LOW_STOCK = 100;
 const TOP_PRODUCTS = 10;
@@ -24,9 +24,12 @@ const DAY_MS = 86_400_000;
 const paid = eq(orders.paymentStatus, "success");
 const sumOf = (column: SQLiteColumn) => sql<number>`coalesce(sum(${column}), 0)`.mapWith(Number);
 
-/** The whole dashboard in one D1 batch: one round trip, seven queries, each reading a bounded number of rows. */
-export async function loadDashboard(db: Database): Promise<Dashboard> {
-  const [[revenue], byStatus, topProducts, lowStock, recentOrders, [productCount], [categoryCount]] = await db.batch([
+/**
+ * The whole dashboard in one D1 batch: one round trip, eight queries, each reading a bounded number of rows.
+ * `expiring`: unpaid orders created in this window (ISO bounds, `to` excluded) count as about to expire.
+ */
+export async function loadDashboard(db: Database, expiring: { from: string; to: string }): Promise<Dashboard> {
+  const [[revenue], byStatus, topProducts, lowStock, recentOrders, [productCount], [categoryCount], [expiringSoon]] = await db.batch([
     db.select({ paise: sumOf(orderStatusTotals.totalPaise) }).from(orderStatusTotals).where(eq(orderStatusTotals.paymentStatus, "success")),
     db
       .select({ status: orderStatusTotals.status, count: sumOf(orderStatusTotals.orderCount) })
@@ -48,7 +51,7 @@ export async function loadDashboard(db: Database): Promise<Dashboard> {
       .select({ id: products.id, name: products.name, stock: products.stock, categoryName: sql<string>`${categories.name}`.as("category_name") })
       .from(products)
       .innerJoin(categories, eq(categories.id, products.categoryId))
-      .where(and(eq(products.isActive, true), lt(products.stock, LOW_STOCK_BELOW)))
+      .where(sql`${products.id} in (${lowStockIds(DASHBOARD_LOW_STOCK)})`)
       .orderBy(asc(products.stock), asc(products.id))
       .limit(DASHBOARD_LOW_STOCK),
     db
@@ -69,6 +72,11 @@ export async function loadDashboard(db: Database): Promise<Dashboard> {
     // Inactive products included, as the original and the admin product list count them: catalog_counts' 'all' scope.
     db.select({ count: catalogCounts.n }).from(catalogCounts).where(eq(catalogCounts.scope, "all")),
     db.select({ count: sql<number>`count(*)`.mapWith(Number) }).from(categories),
+    // two short ranges of the (status, created_at) index: only the unpaid orders of that 20-minute window
+    db
+      .select({ count: sql<number>`count(*)`.mapWith(Number) })
+      .from(orders)
+      .where(and(inArray(orders.status, UNPAID_ORDER_STATUSES), gte(orders.createdAt, expiring.from), lt(orders.createdAt, expiring.to))),
   ]);
   return {
     total_revenue: formatMoney(revenue.paise),
@@ -83,6 +91,7 @@ export async function loadDashboard(db: Database): Promise<Dashboard> {
     recent_orders: recentOrders.map(toOrderListOut),
     total_products: productCount?.count ?? 0,
     total_categories: categoryCount.count,
+    unpaid_expiring_soon: expiringSoon.count,
   };
 }
 

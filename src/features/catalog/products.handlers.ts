@@ -12,7 +12,8 @@ const isAdmin = (c: Context<AppEnv>) => c.get("user")?.isStaff === true;
 export const listProducts: Handler<typeof routes.listProductsRoute> = async (c) => {
   const query = c.req.valid("query");
   const filters = {
-    activeOnly: !isAdmin(c),
+    activeOnly: !isAdmin(c) || query.is_active === "true",
+    inactiveOnly: isAdmin(c) && query.is_active === "false",
     searchTerms: query.search,
     category: query.category,
     minPrice: query.min_price,
@@ -38,7 +39,8 @@ export const listFeatured: Handler<typeof routes.featuredProductsRoute> = async 
 };
 
 export const listLowStock: Handler<typeof routes.lowStockProductsRoute> = async (c) => {
-  return c.json((await lowStockProducts(c.get("db"), c.req.valid("query").limit)).map(toProductListOut), 200);
+  const rows = await lowStockProducts(c.get("db"), c.req.valid("query").limit);
+  return c.json(rows.map((row) => ({ ...toProductListOut(row), low_stock_threshold: row.lowStockThreshold })), 200);
 };
 
 /** The detail view with its ETag, set here (the etag middleware keeps it) so If-Match compares the very same value. */

@@ -12,15 +12,17 @@ import { categories, products } from "../../db/schema";
 import type { PageRequest } from "../../lib/pagination";
 import type { OrderingField, OrderingKey } from "./products.schemas";
 import { isolateMemo } from "./catalog.cache";
+import { lowStockIds } from "./low-stock";
 import { searchPlan } from "./products.search";
 import { productListColumns, type ProductListRow } from "./products.view";
 
-const LOW_STOCK_THRESHOLD = 10;
 const FEATURED_COUNT = 10;
 
 export interface ProductFilters {
   /** Anonymous callers and customers see active products only; admins see all. */
   activeOnly: boolean;
+  /** Admins: only the inactive (hidden) products. */
+  inactiveOnly?: boolean;
   searchTerms?: string[];
   /** Slug of the product's own category (not its descendants, as in the original). */
   category?: string;
@@ -68,6 +70,7 @@ function compile(filters: ProductFilters, sortedBy: OrderingField | "count") {
   const use = indexPlan(filters, plan.match, sortedBy);
   const conditions: (SQL | undefined)[] = [
     filters.activeOnly ? sql`${usable(products.isActive, use.isActive)} = 1` : undefined,
+    filters.inactiveOnly ? sql`${usable(products.isActive, use.isActive)} = 0` : undefined,
     plan.match === null ? undefined : sql`${productsFts} MATCH ${plan.match}`,
     plan.match === null ? undefined : eq(productsFts.rowid, products.id),
     ...plan.likePatterns.map(
@@ -157,7 +160,8 @@ function selectCount(db: Database, filters: ProductFilters) {
  * or a price bound: those count over the index range they match).
  */
 function maintainedScope(filters: ProductFilters): SQL | null {
-  if (filters.searchTerms?.length || filters.minPrice !== undefined || filters.maxPrice !== undefined) return null;
+  // inactive products have no maintained count: they are few, and their count reads the (is_active, …) index range
+  if (filters.searchTerms?.length || filters.minPrice !== undefined || filters.maxPrice !== undefined || filters.inactiveOnly) return null;
   const stock = filters.inStock ? "_in_stock" : "";
   if (filters.category === undefined) return sql`${(filters.activeOnly ? "active" : "all") + stock}`;
   const prefix = `category${filters.activeOnly ? "" : "_all"}${stock}:`;
@@ -198,15 +202,15 @@ export function featuredProducts(db: Database, filters: Omit<ProductFilters, "ac
 }
 
 /**
- * Active products with fewer than 10 units in the projection, the emptiest first, at most `limit`: the first rows of
- * the (is_active, stock) index, so the rows read follow the limit, not the catalogue.
+ * Active products below their low-stock threshold (see low-stock.ts) in the projection, the emptiest first, at most
+ * `limit`, each with its own threshold (null: the default).
  */
-export function lowStockProducts(db: Database, limit: number): Promise<ProductListRow[]> {
+export function lowStockProducts(db: Database, limit: number) {
   return db
-    .select(productListColumns)
+    .select({ ...productListColumns, lowStockThreshold: products.lowStockThreshold })
     .from(products)
     .innerJoin(categories, eq(categories.id, products.categoryId))
-    .where(and(eq(products.isActive, true), lt(products.stock, LOW_STOCK_THRESHOLD)))
+    .where(sql`${products.id} in (${lowStockIds(limit)})`)
     .orderBy(asc(products.stock), asc(products.id))
     .limit(limit);
 }

@@ -6,6 +6,7 @@ import { cachedListing, invalidatesCatalog } from "./catalog.cache";
 import {
   FeaturedQuery,
   IfMatchHeaders,
+  LowStockProductSchema,
   LowStockQuery,
   ProductCreateBody,
   ProductDetailSchema,
@@ -47,10 +48,10 @@ export const lowStockProductsRoute = createRoute({
   path: "/products/low_stock/",
   operationId: "listLowStockProducts",
   tags,
-  summary: "Active products with fewer than 10 units in stock, the emptiest first, at most `limit` (100) of them",
+  summary: "Active products below their low_stock_threshold (10 units for a product without one), the emptiest first, at most `limit` (100) of them",
   ...admin,
   request: { query: LowStockQuery },
-  responses: { 200: json(z.array(ProductListSchema), "Low-stock products"), ...errors(401, 403) },
+  responses: { 200: json(z.array(LowStockProductSchema), "Low-stock products"), ...errors(401, 403) },
 });
 
 export const getProductRoute = createRoute({

@@ -6,10 +6,24 @@ import { boundedIntQuery } from "../../lib/query";
 import { CategorySchema } from "./categories.schemas";
 import { ProductListSchema } from "./products.view";
 import { MAX_SEARCH_TERMS, searchTerms } from "./products.search";
+import { DEFAULT_LOW_STOCK_THRESHOLD } from "./low-stock";
+
+/** Below this many units the product is listed as low stock; null means the global default. */
+const lowStockThreshold = z
+  .number()
+  .int()
+  .min(0, "Ensure this value is greater than or equal to 0.")
+  .max(2_147_483_647, "Ensure this value is less than or equal to 2147483647.")
+  .nullable()
+  .openapi({ example: 5, description: `Low stock below this many units; null: the default (${DEFAULT_LOW_STOCK_THRESHOLD})` });
+
+/** The low-stock list's entries: the product and the threshold it is below. */
+export const LowStockProductSchema = ProductListSchema.extend({ low_stock_threshold: lowStockThreshold }).openapi("LowStockProduct");
 
 export const ProductDetailSchema = ProductListSchema.omit({ category_name: true })
   .extend({
     description: z.string().nullable(),
+    low_stock_threshold: lowStockThreshold,
     category: CategorySchema,
     updated_at: readOnly(z.string()),
   })
@@ -78,7 +92,19 @@ const filterQuery = {
     .openapi({ type: "string", example: "true", description: "`true` keeps products with stock > 0; other values are ignored" }),
 };
 
-export const ProductListQuery = z.object({ search: search.optional(), ...filterQuery, ordering: orderingQuery.optional(), ...paginationQuery });
+/** Admins see inactive products too; this narrows their list to one kind. Everyone else sees active products only. */
+const isActiveQuery = z
+  .enum(["true", "false"], { error: 'Must be "true" or "false".' })
+  .optional()
+  .openapi({ description: "Admins only: `true` lists only active products, `false` only inactive ones (ignored for others)" });
+
+export const ProductListQuery = z.object({
+  search: search.optional(),
+  ...filterQuery,
+  is_active: isActiveQuery,
+  ordering: orderingQuery.optional(),
+  ...paginationQuery,
+});
 export const FeaturedQuery = z.object(filterQuery);
 
 /** low_stock/ answers at most this many products (the emptiest first); it is a plain array, as the contract says. */
@@ -129,6 +155,7 @@ const productFields = {
     .optional()
     .openapi({ example: "https://cdn.example/p/1.jpg" }),
   is_active: z.boolean().openapi({ example: true }),
+  low_stock_threshold: lowStockThreshold.optional(),
   category: z
     .preprocess(nestedId, z.number().int().positive())
     // JSON Schema applies `minimum` to the integer only, `properties`/`required` to the object only.

@@ -52,6 +52,7 @@ export async function createProduct(db: Database, env: Env, input: ProductCreate
         stock: input.stock,
         imageUrl: input.image_url ?? null,
         isActive: input.is_active,
+        lowStockThreshold: input.low_stock_threshold ?? null,
         categoryId: input.category,
       })
       .returning({ id: products.id });
@@ -75,6 +76,9 @@ export async function updateProduct(db: Database, env: Env, id: number, input: P
   }
   assertNoFieldErrors(errors);
   const seen = ifMatch === undefined ? null : await requireUnchanged(db, id, ifMatch);
+  // The stock is written before the fields: an id that names no product must never reach an inventory object, which
+  // would start holding stock for a product that does not exist yet (and not seed itself from the real one later).
+  if (!seen && (input.stock !== undefined || input.stock_adjustment !== undefined)) await requireProduct(db, id);
   const stockWrite = await writeStock(env, id, input, seen);
   try {
     const updated = await db
@@ -85,6 +89,7 @@ export async function updateProduct(db: Database, env: Env, id: number, input: P
         pricePaise: input.price,
         imageUrl: input.image_url,
         isActive: input.is_active,
+        lowStockThreshold: input.low_stock_threshold,
         categoryId: input.category,
         updatedAt: nowIso(),
       })
@@ -97,6 +102,11 @@ export async function updateProduct(db: Database, env: Env, id: number, input: P
     if (stockWrite) await setStockIf(env, id, stockWrite.after, stockWrite.before).catch(() => undefined);
     throw err;
   }
+}
+
+async function requireProduct(db: Database, id: number): Promise<void> {
+  const [found] = await db.select({ id: products.id }).from(products).where(eq(products.id, id));
+  if (!found) throw notFound();
 }
 
 /** The product as the client's ETag described it, or 412 when it has changed since (or the ETag is not its own). */
@@ -168,6 +178,7 @@ const toProductDetailOut = (row: Product, category: ProductDetailOut["category"]
   name: row.name,
   slug: row.slug,
   description: row.description,
+  low_stock_threshold: row.lowStockThreshold,
   price: formatMoney(row.pricePaise),
   stock,
   image_url: row.imageUrl,

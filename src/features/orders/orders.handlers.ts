@@ -5,6 +5,7 @@ import { currentUser } from "../../middleware/auth";
 import type * as routes from "./orders.routes";
 import { cartFingerprint, createOrder, readCartLines } from "./checkout.service";
 import { cancelOrder, findVisibleOrder, parseStatus, updateOrderStatus } from "./orders.service";
+import { ordersCsv } from "./orders.export";
 import { listOrders, loadOrder } from "./orders.view";
 
 export const createOrderHandler: Handler<typeof routes.createOrderRoute> = async (c) => {
@@ -27,8 +28,17 @@ export const createOrderHandler: Handler<typeof routes.createOrderRoute> = async
 
 export const listOrdersHandler: Handler<typeof routes.listOrdersRoute> = async (c) => {
   const user = currentUser(c);
-  const page = await paginate(c, c.req.valid("query"), (request) => listOrders(c.get("db"), user.isStaff ? null : user.id, request));
+  const query = c.req.valid("query");
+  const page = await paginate(c, query, (request) => listOrders(c.get("db"), user.isStaff ? null : user.id, request, query));
   return c.json(page, 200);
+};
+
+export const exportOrdersHandler: Handler<typeof routes.exportOrdersRoute> = async (c) => {
+  const filename = `orders-${new Date().toISOString().slice(0, 10)}.csv`;
+  return c.body(ordersCsv(c.get("db"), c.req.valid("query")), 200, {
+    "Content-Type": "text/csv; charset=utf-8",
+    "Content-Disposition": `attachment; filename="${filename}"`,
+  });
 };
 
 export const getOrderHandler: Handler<typeof routes.getOrderRoute> = async (c) => {

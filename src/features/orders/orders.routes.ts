@@ -3,6 +3,8 @@ import { bearerSecurity, errorResponses, errors, failure, gatewayResponses, IdPa
 import { paginated, paginationQuery } from "../../lib/pagination";
 import { requireAdmin, requireUser } from "../../middleware/auth";
 import { IdempotencyHeaders } from "../../lib/idempotency";
+import { ORDER_CSV_COLUMNS } from "./orders.export";
+import { orderFilterQuery } from "./orders.filters";
 import { CreateOrderBody, OrderListSchema, OrderSchema, UpdateStatusBody } from "./orders.schemas";
 
 const tags = ["Orders"];
@@ -29,10 +31,28 @@ export const listOrdersRoute = createRoute({
   path: "/",
   operationId: "listOrders",
   tags,
-  summary: "The caller's orders, newest first (admins see every order)",
+  summary: "The caller's orders, newest first (admins see every order); filter by status, days, order number or customer",
   ...authed,
-  request: { query: z.object(paginationQuery) },
-  responses: { 200: json(paginated(OrderListSchema), "A page of orders"), ...errors(401, 404) },
+  request: { query: z.object({ ...orderFilterQuery, ...paginationQuery }) },
+  responses: { 200: json(paginated(OrderListSchema), "A page of orders"), ...errors(400, 401, 404) },
+});
+
+export const exportOrdersRoute = createRoute({
+  method: "get",
+  path: "/export/",
+  operationId: "exportOrders",
+  tags,
+  summary: "Admin: every order matching the list's filters as CSV, newest first, streamed (any number of orders)",
+  security: bearerSecurity,
+  middleware: requireAdmin,
+  request: { query: z.object(orderFilterQuery) },
+  responses: {
+    200: {
+      description: `CSV with a header row: ${ORDER_CSV_COLUMNS.join(", ")}`,
+      content: { "text/csv": { schema: z.string().openapi({ example: `${ORDER_CSV_COLUMNS.join(",")}\r\n` }) } },
+    },
+    ...errors(400, 401, 403),
+  },
 });
 
 export const getOrderRoute = createRoute({

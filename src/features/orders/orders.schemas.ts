@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { ORDER_STATUSES, PAYMENT_STATUSES, REFUND_STATUSES } from "../../db/schema";
+import { ORDER_STATUSES, PAYMENT_RECORD_STATUSES, PAYMENT_STATUSES, REFUND_STATUSES } from "../../db/schema";
 import { money } from "../../lib/money";
 import { readOnly } from "../../lib/openapi";
 import { ProductListSchema } from "../catalog/products.view";
@@ -14,6 +14,19 @@ export const OrderItemSchema = z
     subtotal: money,
   })
   .openapi("OrderItem");
+
+/** The order's Razorpay payment record, for support and reconciliation; null before a payment was initiated. */
+export const OrderPaymentSchema = z
+  .object({
+    status: z.enum(PAYMENT_RECORD_STATUSES),
+    amount: money,
+    currency: z.string(),
+    razorpay_order_id: z.string().nullable(),
+    razorpay_payment_id: z.string().nullable(),
+    razorpay_refund_id: z.string().nullable(),
+    updated_at: z.string(),
+  })
+  .openapi("OrderPayment");
 
 /** Only `shipping_address` comes from the client (at checkout); `status` changes only through update_status. */
 export const OrderSchema = z
@@ -32,6 +45,7 @@ export const OrderSchema = z
     ),
     shipping_address: z.string(),
     items: readOnly(z.array(OrderItemSchema)),
+    payment: readOnly(OrderPaymentSchema.nullable()),
     created_at: readOnly(z.string()),
     updated_at: readOnly(z.string()),
   })

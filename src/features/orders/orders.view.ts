@@ -1,11 +1,13 @@
 /** Reads orders in the contract's Order and OrderList shapes: one D1 round trip per order, no N+1. */
 import { desc, eq, sql } from "drizzle-orm";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Database } from "../../db/client";
-import { categories, orderItems, orders, orderStatusTotals, payments, products, REFUND_STATUSES, users, type Order, type Payment } from "../../db/schema";
+import { categories, orderDailyCounts, orderItems, orders, orderStatusTotals, payments, products, REFUND_STATUSES, users, type Order, type Payment } from "../../db/schema";
 import { notFound } from "../../lib/errors";
 import { formatMoney } from "../../lib/money";
 import type { PageRequest } from "../../lib/pagination";
 import { productListColumns, toProductListOut } from "../catalog/products.view";
+import { dayRange, hasFilters, onlyDays, onlyStatus, orderFilterWhere, type OrderFilters } from "./orders.filters";
 
 const orderListColumns = {
   id: orders.id,
@@ -45,7 +47,8 @@ export const toOrderListOut = (row: OrderListRow) => ({
  * of the trigger-kept order_status_totals (a few rows), not a count over every order, and a deeper admin page skips
  * whole days with order_daily_counts instead of walking past every newer order.
  */
-export async function listOrders(db: Database, userId: number | null, page: PageRequest) {
+export async function listOrders(db: Database, userId: number | null, page: PageRequest, filters: OrderFilters = {}) {
+  if (hasFilters(filters)) return listFilteredOrders(db, userId, page, filters);
   const scope = userId === null ? undefined : eq(orders.userId, userId);
   const [rows, [{ count }]] = await Promise.all([
     userId === null && page.offset > 0
@@ -60,6 +63,24 @@ export async function listOrders(db: Database, userId: number | null, page: Page
     userId === null
       ? db.select({ count: sql<number>`coalesce(sum(${orderStatusTotals.orderCount}), 0)`.mapWith(Number) }).from(orderStatusTotals)
       : db.select({ count: sql<number>`count(*)` }).from(orders).where(scope),
+  ]);
+  return { count, results: rows.map(toOrderListOut) };
+}
+
+/**
+ * A page of the orders that match `filters`, newest first; the rows come through the filter's index (orders.filters.ts).
+ * An admin's count reads a rollup where the filter is one (status alone, or days alone), else it counts the matches.
+ */
+async function listFilteredOrders(db: Database, userId: number | null, page: PageRequest, filters: OrderFilters) {
+  const where = orderFilterWhere(filters, userId);
+  const sumOf = (column: SQLiteColumn) => sql<number>`coalesce(sum(${column}), 0)`.mapWith(Number);
+  const [rows, [{ count }]] = await Promise.all([
+    db.select(orderListColumns).from(orders).where(where).orderBy(desc(orders.createdAt), desc(orders.id)).limit(page.limit).offset(page.offset),
+    userId === null && onlyStatus(filters)
+      ? db.select({ count: sumOf(orderStatusTotals.orderCount) }).from(orderStatusTotals).where(eq(orderStatusTotals.status, filters.status!))
+      : userId === null && onlyDays(filters)
+        ? db.select({ count: sumOf(orderDailyCounts.orderCount) }).from(orderDailyCounts).where(dayRange(filters))
+        : db.select({ count: sql<number>`count(*)`.mapWith(Number) }).from(orders).where(where),
   ]);
   return { count, results: rows.map(toOrderListOut) };
 }
@@ -96,7 +117,7 @@ function refundStatus(record: Payment["status"] | null): (typeof REFUND_STATUSES
 export async function loadOrder(db: Database, orderId: number) {
   const [[order], items] = await Promise.all([
     db
-      .select({ order: orders, userEmail: users.email, paymentRecord: payments.status })
+      .select({ order: orders, userEmail: users.email, payment: payments })
       .from(orders)
       .innerJoin(users, eq(users.id, orders.userId))
       .leftJoin(payments, eq(payments.orderId, orders.id))
@@ -111,6 +132,7 @@ export async function loadOrder(db: Database, orderId: number) {
   ]);
   if (!order) throw notFound();
   const o = order.order;
+  const payment = order.payment;
   return {
     row: o,
     view: {
@@ -120,7 +142,7 @@ export async function loadOrder(db: Database, orderId: number) {
       total_amount: formatMoney(o.totalPaise),
       status: o.status,
       payment_status: o.paymentStatus,
-      refund_status: refundStatus(order.paymentRecord),
+      refund_status: refundStatus(payment?.status ?? null),
       shipping_address: o.shippingAddress,
       items: items.map(({ item, product }) => ({
         id: item.id,
@@ -130,6 +152,17 @@ export async function loadOrder(db: Database, orderId: number) {
         price_at_purchase: formatMoney(item.pricePaise),
         subtotal: formatMoney(item.subtotalPaise),
       })),
+      payment: payment
+        ? {
+            status: payment.status,
+            amount: formatMoney(payment.amountPaise),
+            currency: payment.currency,
+            razorpay_order_id: payment.razorpayOrderId,
+            razorpay_payment_id: payment.razorpayPaymentId,
+            razorpay_refund_id: payment.razorpayRefundId,
+            updated_at: payment.updatedAt,
+          }
+        : null,
       created_at: o.createdAt,
       updated_at: o.updatedAt,
     },
