@@ -1,4 +1,6 @@
 import { createApp } from "./app";
+import { consumeEvents } from "./features/events/consumer";
+import type { EventMessage } from "./features/events/events";
 import { runSweep } from "./features/sweep/sweep.service";
 import { withCostReport } from "./lib/cost/report";
 
@@ -13,4 +15,6 @@ export default {
   scheduled(_controller, env, ctx) {
     ctx.waitUntil(runSweep(env));
   },
-} satisfies ExportedHandler<Env>;
+  // The events Queue and its dead-letter queue: webhook fan-out and deliveries (src/features/events).
+  queue: (batch, env, _ctx) => consumeEvents(batch, env),
+} satisfies ExportedHandler<Env, EventMessage>;

@@ -5,7 +5,8 @@
  * - finishes cancels whose restock never completed (after their refund is confirmed or known pending);
  * - heals the D1 stock projection of products whose inventory object is ahead of it (a rotating window);
  * - purges expired idempotency keys, webhook event ids older than 7 days, sessions past their refresh expiry and
- *   hold fences (released_holds) older than a day.
+ *   hold fences (released_holds) older than a day;
+ * - sends order events still unsent after a minute to the events Queue (src/features/events/outbox.ts).
  * I/O budget of one run (whatever the backlog): at most RESTOCK_CALLS_PER_RUN (1,000) inventory object calls to
  * restock + SWEEP_BATCH (100) to heal projections, REFUND_BATCH (20) Razorpay calls, and about 60 D1 queries: about
  * 1,200 subrequests, under the 10,000 a Worker invocation may make and the 1,000 D1 queries. A backlog bigger than
@@ -19,6 +20,7 @@ import { db as drizzle, type Database } from "../../db/client";
 import { products, sweepCursors } from "../../db/schema";
 import { inventoryOf } from "../../inventory/inventory.client";
 import { logError } from "../../lib/log";
+import { CLAIM_MS, publishEvents } from "../events/outbox";
 import { expireUnpaidOrders, finishCancellations } from "../orders/orders.sweep";
 import { settleDueRefunds } from "../payments/refunds.service";
 
@@ -41,6 +43,7 @@ export interface SweepReport {
   purgedWebhookEvents: number;
   purgedSessions: number;
   purgedHoldFences: number;
+  publishedEvents: number;
   failedSteps: string[];
 }
 
@@ -61,6 +64,7 @@ export async function runSweep(env: Env, now = Date.now()): Promise<SweepReport>
     purgedWebhookEvents: 0,
     purgedSessions: 0,
     purgedHoldFences: 0,
+    publishedEvents: 0,
     failedSteps: [],
   };
   const step = async (name: string, run: () => Promise<void>) => {
@@ -93,6 +97,13 @@ export async function runSweep(env: Env, now = Date.now()): Promise<SweepReport>
       // a fence matters only while an order batch for its key could still reach D1 (seconds; a day is plenty)
       purge(env.DB, "released_holds", "released_at", now - HOLD_FENCE_RETENTION_MS),
     ]);
+  });
+  await step("publish events", async () => {
+    // a few rounds, so a backlog (a Queue outage) drains within a few runs; each round is bounded
+    for (let round = 0, sent = -1; round < 5 && sent !== 0; round++) {
+      sent = await publishEvents(env, { olderThanMs: CLAIM_MS, now });
+      report.publishedEvents += sent;
+    }
   });
   console.log(JSON.stringify({ level: "info", msg: "sweep done", ...report }));
   return report;
