@@ -8,6 +8,7 @@ interface __BaseEnv_Env {
 	CORS_ORIGINS: string;
 	RAZORPAY_API_BASE: string;
 	PENDING_ORDER_TTL_SECONDS: string;
+	OBJECTS_LOCATION_HINT: string;
 	WEBHOOK_RETRY_DELAYS: string;
 	WEBHOOKS_ALLOW_INSECURE_URLS: string;
 	JWT_SECRET: string;
@@ -29,7 +30,7 @@ type StringifyValues<EnvType extends Record<string, unknown>> = {
 	[Binding in keyof EnvType]: EnvType[Binding] extends string ? EnvType[Binding] : string;
 };
 declare namespace NodeJS {
-	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "CORS_ORIGINS" | "RAZORPAY_API_BASE" | "PENDING_ORDER_TTL_SECONDS" | "WEBHOOK_RETRY_DELAYS" | "WEBHOOKS_ALLOW_INSECURE_URLS" | "JWT_SECRET" | "RAZORPAY_KEY_ID" | "RAZORPAY_KEY_SECRET" | "RAZORPAY_WEBHOOK_SECRET">> {}
+	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "CORS_ORIGINS" | "RAZORPAY_API_BASE" | "PENDING_ORDER_TTL_SECONDS" | "OBJECTS_LOCATION_HINT" | "WEBHOOK_RETRY_DELAYS" | "WEBHOOKS_ALLOW_INSECURE_URLS" | "JWT_SECRET" | "RAZORPAY_KEY_ID" | "RAZORPAY_KEY_SECRET" | "RAZORPAY_WEBHOOK_SECRET">> {}
 }
 declare module "*.txt" {
 	const value: string;

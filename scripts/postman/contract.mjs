@@ -24,7 +24,6 @@ const log = (message) => console.log(`[contract ${((Date.now() - started) / 1000
 const razorpay = await startRazorpayStub();
 const server = await startDevServer({
   vars: {
-    JWT_SECRET: "contract-test-jwt-secret-0123456789abcdef0123456789",
     RAZORPAY_KEY_ID: "rzp_test_contract",
     RAZORPAY_KEY_SECRET: "contract-key-secret",
     RAZORPAY_WEBHOOK_SECRET: "contract-webhook-secret",
