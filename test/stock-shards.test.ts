@@ -35,7 +35,8 @@ async function meteredCheckout(user: TestUser) {
   const ctx = createExecutionContext();
   const request = new Request("https://shop.test/api/orders/create_order/", {
     method: "POST",
-    headers: { Authorization: `Bearer ${user.access}`, "Content-Type": "application/json" },
+    // a real client address: a checkout that got past the sold-out check would also call the per-address ledger object
+    headers: { Authorization: `Bearer ${user.access}`, "Content-Type": "application/json", "CF-Connecting-IP": "203.0.113.25" },
     body: JSON.stringify(address),
   });
   const { response, cost } = await meterRequest(worker.fetch, request, env, ctx);
@@ -97,7 +98,8 @@ describe("a product's stock over several shards", () => {
     const refusedAfterAsking = await meteredCheckout(second);
     expect(refusedAfterAsking.status).toBe(400);
     expect(refusedAfterAsking.cost.do).toBeGreaterThanOrEqual(1);
-    // ...and is remembered: the next buyer is refused with the same answer and no object call at all.
+    // ...and is remembered: the next buyer is refused with the same answer and no object call at all (neither the
+    // product's shards nor the client address's ledger).
     const refusedAtEdge = await meteredCheckout(third);
     expect(refusedAtEdge.status).toBe(400);
     expect(refusedAtEdge.body.error).toBe(`Insufficient stock for ${product.name}. Available: 0, Requested: 1`);

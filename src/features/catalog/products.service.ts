@@ -53,6 +53,7 @@ export async function createProduct(db: Database, env: Env, input: ProductCreate
         stockShards: input.stock_shards,
         imageUrl: input.image_url ?? null,
         isActive: input.is_active,
+        maxPerCustomer: input.max_per_customer ?? null,
         lowStockThreshold: input.low_stock_threshold ?? null,
         categoryId: input.category,
       })
@@ -96,6 +97,7 @@ export async function updateProduct(db: Database, env: Env, id: number, input: P
         pricePaise: input.price,
         imageUrl: input.image_url,
         isActive: input.is_active,
+        maxPerCustomer: input.max_per_customer,
         lowStockThreshold: input.low_stock_threshold,
         categoryId: input.category,
         stockShards: input.stock_shards,
@@ -195,6 +197,7 @@ const toProductDetailOut = (row: Product, category: ProductDetailOut["category"]
   is_active: row.isActive,
   category,
   stock_shards: row.stockShards,
+  max_per_customer: row.maxPerCustomer,
   created_at: row.createdAt,
   updated_at: row.updatedAt,
 });
