@@ -127,9 +127,9 @@ export class ProductStock {
 
   /** Re-writes the D1 projection if it shows another stock than the shards' sum (the sweep). True if healed. */
   async healProjection(d1Stock: number): Promise<boolean> {
-    const home = await this.shard(0).getStock(this.productId, 0);
-    const sum = home.peak <= 1 ? home.available : (await this.getStock()).available;
-    if (sum === d1Stock) return false;
+    const home = await this.shard(0).healProjection(d1Stock); // an unsharded product: decided and healed in this call
+    if (home.peak <= 1) return home.healed;
+    if ((await this.getStock()).available === d1Stock) return false;
     await Promise.all(Array.from({ length: home.peak }, (_, s) => this.shard(s).flushProjection(true)));
     return true;
   }

@@ -177,6 +177,18 @@ export class Inventory extends DurableObject<Env> {
     return { shards: meta.shards, peak: meta.peak };
   }
 
+  /**
+   * The sweep's check of an unsharded product, in one call: re-writes the projection if D1 shows another stock than this
+   * object (force: a row written by hand or a seed is wrong whatever its version). An object that never held stock is
+   * left alone. A sharded product's home only answers its `peak`: the client then compares the sum of the shards.
+   */
+  async healProjection(d1Stock: number): Promise<{ healed: boolean; peak: number }> {
+    const row = this.row();
+    const peak = this.meta()?.peak ?? 1;
+    if (!row || peak > 1 || d1Stock === row.available) return { healed: false, peak };
+    return { healed: await this.flush(true), peak };
+  }
+
   /** Writes this shard's row of the projection now (`force`: whatever the row's version, e.g. healing a hand edit). */
   async flushProjection(force = false): Promise<void> {
     await this.flush(force);
