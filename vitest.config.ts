@@ -20,6 +20,9 @@ export default defineConfig(async () => {
             // after about a second so a test sees the real Queue retry.
             WEBHOOKS_ALLOW_INSECURE_URLS: "0",
             WEBHOOK_RETRY_DELAYS: "1",
+            // No email provider: emails are dropped (tests that check emails stub Resend through a wrapped env).
+            RESEND_API_KEY: "",
+            EMAIL_DEV_LOG: "0",
           },
           // Safety net: nothing in a test may reach the network; unstubbed outbound calls fail loudly.
           outboundService: (req: Request) => new Response(`unexpected outbound request to ${req.url}`, { status: 599 }),
