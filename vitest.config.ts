@@ -24,6 +24,9 @@ export default defineConfig(async () => {
             RESEND_API_KEY: "",
             EMAIL_DEV_LOG: "0",
           },
+          // The edge's hop to the data Worker (src/placement/hop.ts), here a binding to this same Worker: both sides
+          // run in this isolate, against the same D1, KV and objects, with the tests' outbound fetch stubs.
+          serviceBindings: { DATA: "edge-shop-api" },
           // Safety net: nothing in a test may reach the network; unstubbed outbound calls fail loudly.
           outboundService: (req: Request) => new Response(`unexpected outbound request to ${req.url}`, { status: 599 }),
         },

@@ -1,10 +1,10 @@
 /**
  * A `wrangler dev` of this Worker for a test run: its own free port, its own local state directory (fresh D1 with the
- * migrations applied, KV, Durable Objects), the settings of .dev.vars.example plus the caller's as `--var`, so it
- * never touches the state `npm run dev` uses. `stop()` ends the process group it started and removes the state.
+ * migrations applied, KV, Durable Objects), the settings of .dev.vars.example plus the caller's in an env file, so it
+ * never touches the state or the .dev.vars that `npm run dev` uses. `stop()` ends the process group it started and removes the state.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -52,12 +52,19 @@ function devScriptArgs() {
 }
 
 export async function startDevServer({ vars = {}, timeoutMs = 120_000 } = {}) {
+  // What `npm run dev` prepares first (docs assets, generated configuration), so the server is the one people run.
+  execFileSync("npm", ["run", "--silent", "--if-present", "predev"], { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, CI: "true" } });
   const persistTo = mkdtempSync(join(tmpdir(), "contract-state-"));
   wrangler(["d1", "migrations", "apply", "DB"], persistTo);
   const [port, inspectorPort] = [await freePort(), await freePort()];
   const args = ["--no-install", "wrangler", "dev", ...devScriptArgs(), "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort)];
   args.push("--persist-to", persistTo, "--show-interactive-dev-session=false", "--log-level", "warn");
-  for (const [key, value] of Object.entries({ ...exampleVars(), ...vars })) args.push("--var", `${key}:${value}`);
+  // An env file rather than `--var`: wrangler gives it to every Worker of the session (`--var` reaches only the first
+  // one when the dev script names several configurations), and with it .dev.vars is not read.
+  const envFile = join(persistTo, "contract.env");
+  const settings = Object.entries({ ...exampleVars(), ...vars }).map(([key, value]) => `${key}=${JSON.stringify(String(value))}`);
+  writeFileSync(envFile, `${settings.join("\n")}\n`);
+  args.push("--env-file", envFile);
   // Its own process group, so stop() ends wrangler and the workerd it starts, and nothing else.
   const child = spawn("npx", args, { detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CI: "true" } });
   let log = "";
