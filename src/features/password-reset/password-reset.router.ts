@@ -1,3 +1,4 @@
+import { limitedClientIp } from "../../lib/client-ip";
 import { createRouter, type Handler } from "../../lib/openapi";
 import * as routes from "./password-reset.routes";
 import { confirmPasswordReset, requestPasswordReset, RESET_REQUESTED } from "./password-reset.service";
@@ -10,7 +11,7 @@ const requestReset: Handler<typeof routes.requestResetRoute> = async (c) => {
       // no execution context (app.request in a unit test): let it run
     }
   };
-  await requestPasswordReset(c.env, c.get("db"), c.req.valid("json").email, c.req.header("CF-Connecting-IP"), waitUntil);
+  await requestPasswordReset(c.env, c.get("db"), c.req.valid("json").email, limitedClientIp(c), waitUntil);
   return c.json(RESET_REQUESTED, 200);
 };
 
