@@ -82,6 +82,20 @@ describe("max_per_customer", () => {
     await fillCart(other.id, [[product.id, 5]]);
     expect((await checkout(other)).status).toBe(201);
   });
+
+  it("concurrent checkouts of one customer never pass the limit together", async () => {
+    const admin = await createAdmin();
+    const product = await createProduct(admin.access, { stock: 50, max_per_customer: 3 });
+    const user = await registerUser();
+    await fillCart(user.id, [[product.id, 3]]);
+    const results = await Promise.all(Array.from({ length: 4 }, () => checkout(user)));
+    expect(results.filter((r) => r.status === 201)).toHaveLength(1);
+    await fillCart(user.id, [[product.id, 1]]);
+    const more = await Promise.all(Array.from({ length: 3 }, () => checkout(user)));
+    expect(more.filter((r) => r.status === 201)).toHaveLength(0);
+    expect((await stockOf(product.id)).available).toBe(47);
+    await expectInvariant(product.id);
+  });
 });
 
 describe("registration throttle per client IP", () => {
