@@ -295,12 +295,19 @@ describe("the outbox", () => {
     expect(results[3].type).toBe("order.status_changed");
   });
 
-  it("writes product.low_stock when an active product's stock falls below 10", async () => {
+  it("writes product.low_stock when an active product's stock falls below its threshold (10 by default)", async () => {
     const product = await insertProduct({ stock: 12 });
     await env.DB.prepare("UPDATE products SET stock = 11 WHERE id = ?").bind(product).run();
     await env.DB.prepare("UPDATE products SET stock = 9 WHERE id = ?").bind(product).run();
     await env.DB.prepare("UPDATE products SET stock = 3 WHERE id = ?").bind(product).run();
     const { results } = await env.DB.prepare("SELECT type FROM events WHERE product_id = ?").bind(product).all();
     expect(results).toEqual([{ type: "product.low_stock" }]);
+
+    const own = await insertProduct({ stock: 12 });
+    await env.DB.prepare("UPDATE products SET low_stock_threshold = 3 WHERE id = ?").bind(own).run();
+    await env.DB.prepare("UPDATE products SET stock = 5 WHERE id = ?").bind(own).run();
+    expect((await env.DB.prepare("SELECT count(*) AS n FROM events WHERE product_id = ?").bind(own).first())!.n).toBe(0);
+    await env.DB.prepare("UPDATE products SET stock = 2 WHERE id = ?").bind(own).run();
+    expect((await env.DB.prepare("SELECT type FROM events WHERE product_id = ?").bind(own).all()).results).toEqual([{ type: "product.low_stock" }]);
   });
 });
