@@ -16,7 +16,14 @@ export default defineConfig(async () => {
             RAZORPAY_KEY_SECRET: "test_key_secret",
             RAZORPAY_WEBHOOK_SECRET: "test_webhook_secret",
             RAZORPAY_API_BASE: "https://api.razorpay.test",
+            // Whatever a developer's .dev.vars says: tests check the production URL rules, and retries come back
+            // after about a second so a test sees the real Queue retry.
+            WEBHOOKS_ALLOW_INSECURE_URLS: "0",
+            WEBHOOK_RETRY_DELAYS: "1",
           },
+          // The edge's hop to the data Worker (src/placement/hop.ts), here a binding to this same Worker: both sides
+          // run in this isolate, against the same D1, KV and objects, with the tests' outbound fetch stubs.
+          serviceBindings: { DATA: "edge-shop-api" },
           // Safety net: nothing in a test may reach the network; unstubbed outbound calls fail loudly.
           outboundService: (req: Request) => new Response(`unexpected outbound request to ${req.url}`, { status: 599 }),
         },

@@ -8,11 +8,12 @@
 // Knobs (environment): BENCH_SCALES=1000,100000  BENCH_CONNECTIONS=50  BENCH_DURATION=6 (s per case)
 // BENCH_WARMUP=1 (s)  BENCH_CATALOGUE_ONLY=1 (list/detail/search only)  BENCH_STORM_USERS=1000  BENCH_STORM_STOCK=100  BENCH_ORDER_USERS=400  BENCH_SEED_ORDERS=500
 // BENCH_COST_ONLY=1 (only the cost table, no load)  BENCH_COST=0 (no cost table)  BENCH_DO_ACTIVE_MS=10
+import { execFileSync } from "node:child_process";
 import { pbkdf2Sync, randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem, loadavg } from "node:os";
 import { join } from "node:path";
-import { checkBudget, DO_ACTIVE_MS, measureCosts, PRICES } from "./bench/cost.mjs";
+import { checkBudget, DO_ACTIVE_MS, LATENCY_MS, measureCosts, PRICES } from "./bench/cost.mjs";
 import { api, CONNECTIONS, DURATION_S, measure, pool, WARMUP_S } from "./bench/load.mjs";
 import { renderMarkdown } from "./bench/report.mjs";
 import { seed } from "./bench/seed.mjs";
@@ -185,8 +186,9 @@ async function runScale(products, { first, full, words, analyticsOrders = 0 }) {
   log(`scale ${products}: seeded with ${seeded.seeder} in ${seeded.seconds.toFixed(1)} s`);
   await insertAdmin(dir);
 
-  // INSTRUMENT=1 lets the cost phase ask for X-Cost; the load cases never ask, so they run the app unmetered.
-  const worker = await startWorker(dir, { vars: { INSTRUMENT: "1" } });
+  // INSTRUMENT=1 lets the cost phase ask for X-Cost; the load cases never ask, so they run the app unmetered. Both
+  // Workers, as deployed: the edge (serving the port) forwards writes to the data Worker (README "Where each write runs").
+  const worker = await startWorker(dir, { vars: { INSTRUMENT: "1" }, configs: ["wrangler.edge.jsonc", "wrangler.toml"] });
   const { base } = worker;
   log(`scale ${products}: wrangler dev up at ${base}`);
   let cost = [];
@@ -328,6 +330,7 @@ async function fullCases(base, add, notes) {
 
 async function main() {
   ensureDevVars();
+  execFileSync(process.execPath, ["scripts/edge-config.mjs"], { cwd: ROOT, stdio: "inherit" }); // the edge Worker's config
   const machine = {
     cores: cpus().length,
     cpu: cpus()[0]?.model,
@@ -357,7 +360,7 @@ async function main() {
     scale.health_rps = health.length ? Math.max(...health.map((r) => r.rps)) : null;
     for (const row of scale.rows) row.fraction_of_health = scale.health_rps ? Math.round((row.rps / scale.health_rps) * 1000) / 1000 : null;
   }
-  const cost_model = { prices: PRICES, do_active_ms: DO_ACTIVE_MS, latency_ms: { client_to_edge: 20, d1_primary_or_do_or_kv_write: 150, d1_replica_or_kv_read_or_cache: 5 } };
+  const cost_model = { prices: PRICES, do_active_ms: DO_ACTIVE_MS, latency_ms: LATENCY_MS };
   const results = { machine, scales, cost_model, targets: evaluateTargets(scales), total_seconds: Math.round((Date.now() - startedAt) / 1000) };
   const markdown = renderMarkdown(results);
   mkdirSync(join(ROOT, "bench"), { recursive: true });

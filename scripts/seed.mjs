@@ -349,6 +349,8 @@ function seedOrders(n, firstId, userIds, sellable, before) {
       ...inserts("orders", ["id", "user_id", "order_number", "hold_key", "total_paise", "status", "payment_status", "shipping_address", "restocked_at", "created_at", "updated_at"], orders),
       ...inserts("order_items", ["order_id", "product_id", "quantity", "price_paise", "subtotal_paise"], items),
       ...inserts("payments", ["order_id", "razorpay_order_id", "razorpay_payment_id", "razorpay_signature", "amount_paise", "currency", "status", "created_at", "updated_at"], payments),
+      // Seeded orders are history: the order.created events their inserts wrote (migration 0008) announce nothing.
+      `DELETE FROM events WHERE order_id BETWEEN ${firstId + done} AND ${firstId + done + size - 1};`,
     ]);
     done += size;
     progress("orders", done, n);
@@ -358,6 +360,8 @@ function seedOrders(n, firstId, userIds, sellable, before) {
 // ---- main --------------------------------------------------------------------------------------------------
 
 const RESET = [
+  "DELETE FROM webhook_deliveries;",
+  "DELETE FROM events;",
   "DELETE FROM payments;",
   "DELETE FROM order_items;",
   "DELETE FROM orders;",

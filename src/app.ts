@@ -8,9 +8,11 @@ import { analyticsRouter } from "./features/analytics/analytics.router";
 import { authRouter } from "./features/auth/auth.router";
 import { cartRouter } from "./features/carts/cart.router";
 import { catalogRouter } from "./features/catalog/catalog.router";
+import { publishAfterWrite } from "./features/events/outbox";
 import { healthRouter } from "./features/health/health.router";
 import { ordersRouter } from "./features/orders/orders.router";
 import { paymentsRouter } from "./features/payments/payments.router";
+import { webhooksRouter } from "./features/webhooks/webhooks.router";
 import { docsHtml, docsSecureHeaders } from "./lib/docs";
 import { ApiError } from "./lib/errors";
 import { logError } from "./lib/log";
@@ -41,6 +43,7 @@ export function createApp() {
   });
   app.use("/api/*", noStoreByDefault);
   app.use("/api/*", authenticate);
+  app.use("/api/*", publishAfterWrite); // order and stock events leave for the Queue after the response
 
   // One chain, so the type of the result lists every route: `App` below, for `hc<App>` clients (examples/typed-client.ts).
   const routes = app
@@ -50,7 +53,8 @@ export function createApp() {
     .route("/api", catalogRouter)
     .route("/api/cart/", cartRouter) // trailing slash: "/" inside the router is then "/api/cart/"
     .route("/api/orders/", ordersRouter)
-    .route("/api/payments", paymentsRouter);
+    .route("/api/payments", paymentsRouter)
+    .route("/api/webhooks/", webhooksRouter);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "Bearer", {
     type: "http",

@@ -18,3 +18,13 @@ export interface AppEnv {
     requestId: string;
   };
 }
+
+declare global {
+  interface Env {
+    /**
+     * The data Worker, bound only in the edge Worker's config (`wrangler.edge.jsonc`, written by
+     * scripts/edge-config.mjs): the writes of src/placement/hop.ts go there. Absent in the data Worker itself.
+     */
+    DATA?: Fetcher;
+  }
+}

@@ -5,13 +5,14 @@
  * gap stays visible and the test turns red (asking to drop `.fails`) the day the target is met.
  */
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import { instrumentEnv } from "../src/lib/cost/bindings";
 import { CostMeter, type CostReport } from "../src/lib/cost/meter";
 import { meterRequest } from "../src/lib/cost/report";
 import { api, createAdmin, registerUser, type TestUser } from "./helpers";
 import { fillCart, insertCategory, insertProduct } from "./fixtures";
+import { fakeRazorpay } from "./razorpay-stub";
 
 interface Measured {
   status: number;
@@ -110,6 +111,20 @@ describe("cost meter", () => {
     expect(cost.model_ms).toBe(20 + 150 + 5 + 5 + 150 + 5);
   });
 
+  it("weighs each I/O by where it runs: the primary is a long hop from the edge, a short one next to the data; a KV write is long from both", async () => {
+    const data = new CostMeter("data");
+    const there = instrumentEnv(env, data);
+    await there.DB.prepare("SELECT 1").first(); // the primary, in the same region: short
+    await there.CARTS.get("budget-missing"); // answered locally
+    await there.CARTS.put("budget-place", "v", { expirationTtl: 60 }); // KV's central stores: long
+    const remote = data.close();
+    expect(remote).toMatchObject({ rt: 3, long: 1, short: 1, model_ms: 20 + 3 + 5 + 150 });
+    const edge = new CostMeter("edge");
+    await instrumentEnv(env, edge).DB.prepare("SELECT 1").first(); // the primary from the edge: long
+    edge.absorb(remote); // a forwarded request's share, after the hop
+    expect(edge.close()).toMatchObject({ rt: 4, long: 2, short: 1, d1: 2, kv: 2, model_ms: 20 + 150 + 3 + 5 + 150 });
+  });
+
   it("leaves I/O handed to waitUntil out of the response's round trips", async () => {
     const meter = new CostMeter();
     const ctx = createExecutionContext();
@@ -126,9 +141,14 @@ describe("cost meter", () => {
     const off = await worker.fetch(new Request("https://shop.test/health", { headers: ask }), env, ctx);
     expect(off.headers.get("X-Cost")).toBeNull();
     const on = await worker.fetch(new Request(`https://shop.test/api/products/?${fresh()}`, { headers: ask }), { ...env, INSTRUMENT: "1" } as Env, ctx);
-    expect(on.headers.get("X-Cost")).toMatch(/^rt=\d+;rt_max=\d+;model_ms=\d+;d1=\d+;.*rows_read=\d+;/);
+    expect(on.headers.get("X-Cost")).toMatch(/^rt=\d+;rt_max=\d+;model_ms=\d+;long=\d+;short=\d+;d1=\d+;.*rows_read=\d+;/);
     const notAsked = await worker.fetch(new Request(`https://shop.test/api/products/?${fresh()}`), { ...env, INSTRUMENT: "1" } as Env, ctx);
     expect(notAsked.headers.get("X-Cost")).toBeNull();
+    // A write crosses to the data side, which answers an edge that meters, never a client's ask passed along.
+    const write = new Request("https://shop.test/api/auth/login/", { method: "POST", headers: { ...ask, "Content-Type": "application/json" }, body: "{}" });
+    const passedOn = await worker.fetch(write, env, ctx);
+    expect(passedOn.status).toBe(400);
+    expect(passedOn.headers.get("X-Cost")).toBeNull();
     await waitOnExecutionContext(ctx);
   });
 });
@@ -262,7 +282,10 @@ describe("search at catalogue scale: rows read stay flat however many products m
   });
 });
 
-describe("checkout: at most 6 round trips in sequence for 1 to 100 lines", () => {
+/** Issue 24's target for a write that runs next to the data: 20 ms to the edge, one long hop, short hops there. */
+const WRITE_BUDGET_MS = 200;
+
+describe("checkout: one long hop and at most 6 steps next to the data, within 200 ms, for 1 to 100 lines", () => {
   async function checkoutWith(lines: number): Promise<Measured> {
     const user = await registerUser("budget");
     const categoryId = await insertCategory();
@@ -277,11 +300,71 @@ describe("checkout: at most 6 round trips in sequence for 1 to 100 lines", () =>
   for (const lines of [1, 5, 20, 100]) {
     it(`${lines} line${lines > 1 ? "s" : ""}`, async () => {
       const res = await checkoutWith(lines);
-      expect(res.cost.rt, res.trace).toBeLessThanOrEqual(6);
+      expect(res.cost.long, res.trace).toBe(1);
+      expect(res.cost.short, res.trace).toBeLessThanOrEqual(6);
+      expect(res.cost.model_ms, res.trace).toBeLessThanOrEqual(WRITE_BUDGET_MS);
       // one reserve and one commit per line at most
       expect(res.cost.do, res.trace).toBeLessThanOrEqual(2 * lines);
     });
   }
+});
+
+describe("carts, login and payments next to the data: within 200 ms (plus Razorpay's own call)", () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it("add to a signed-in cart", async () => {
+    const user = await registerUser("budget");
+    const res = await measure("POST", "/api/cart/add/", { token: user.access, body: { product_id: await insertProduct({ stock: 5 }), quantity: 1 } });
+    expect(res.status).toBe(200);
+    expect(res.cost.long, res.trace).toBe(1);
+    expect(res.cost.model_ms, res.trace).toBeLessThanOrEqual(WRITE_BUDGET_MS);
+  });
+
+  // Not met while anonymous carts live in KV: a KV write goes to KV's central stores, a long hop from any region
+  // (measured 329 ms: 20 + the hop + 3 short + the KV put; 620 ms before the hop). Issue 27 moves guest carts.
+  it.fails("add to an anonymous cart", async () => {
+    const res = await measure("POST", "/api/cart/add/", { body: { product_id: await insertProduct({ stock: 5 }), quantity: 1 } });
+    expect(res.status).toBe(200);
+    expect(res.cost.model_ms, res.trace).toBeLessThanOrEqual(WRITE_BUDGET_MS);
+  });
+
+  it("login without a cart to merge", async () => {
+    const user = await registerUser("budget");
+    const res = await measure("POST", "/api/auth/login/", { body: { username: user.username, password: user.password } });
+    expect(res.status).toBe(200);
+    expect(res.cost.long, res.trace).toBe(1);
+    expect(res.cost.model_ms, res.trace).toBeLessThanOrEqual(WRITE_BUDGET_MS);
+  });
+
+  // Not met for the same reason: the merged anonymous cart is deleted from KV (measured 331 ms; 470 before the hop).
+  it.fails("login with an anonymous cart to merge", async () => {
+    const user = await registerUser("merger");
+    const added = await api("POST", "/api/cart/add/", { body: { product_id: await insertProduct({ stock: 20 }), quantity: 2 } });
+    const res = await measure("POST", "/api/auth/login/", { body: { username: user.username, password: user.password }, headers: { "X-Cart-Id": added.headers.get("X-Cart-Id")! } });
+    expect(res.status).toBe(200);
+    expect(res.cost.model_ms, res.trace).toBeLessThanOrEqual(WRITE_BUDGET_MS);
+  });
+
+  it("payment initiate and verify", async () => {
+    const razorpay = fakeRazorpay();
+    const user = await registerUser("budget");
+    await fillCart(user.id, [[await insertProduct({ stock: 5 }), 1]]);
+    const order = await api("POST", "/api/orders/create_order/", { token: user.access, body: address });
+    const initiated = await measure("POST", "/api/payments/initiate/", { token: user.access, body: { order_id: order.body.id } });
+    expect(initiated.status).toBe(200);
+    const paid = await razorpay.pay(initiated.body.razorpay_order_id, initiated.body.amount);
+    const verified = await measure("POST", "/api/payments/verify/", {
+      token: user.access,
+      body: { order_id: order.body.id, razorpay_order_id: initiated.body.razorpay_order_id, ...paid },
+    });
+    expect(verified.status).toBe(200);
+    for (const res of [initiated, verified]) {
+      expect(res.cost.long, res.trace).toBe(1);
+      expect(res.cost.model_ms, res.trace).toBeLessThanOrEqual(WRITE_BUDGET_MS);
+    }
+  });
 });
 
 describe("login and authenticated routes", () => {
@@ -292,7 +375,7 @@ describe("login and authenticated routes", () => {
     admin = await createAdmin();
   });
 
-  it("login with an anonymous cart to merge: at most 4 round trips", async () => {
+  it("login with an anonymous cart to merge: one hop, then at most 4 round trips next to the data", async () => {
     const user = await registerUser("merger");
     const productId = await insertProduct({ stock: 20 });
     const added = await api("POST", "/api/cart/add/", { body: { product_id: productId, quantity: 2 } });
@@ -300,7 +383,7 @@ describe("login and authenticated routes", () => {
     const cartId = added.headers.get("X-Cart-Id")!;
     const res = await measure("POST", "/api/auth/login/", { body: { username: user.username, password: user.password }, headers: { "X-Cart-Id": cartId } });
     expect(res.status).toBe(200);
-    expect(res.cost.rt, res.trace).toBeLessThanOrEqual(4);
+    expect(res.cost.rt - 1, res.trace).toBeLessThanOrEqual(4);
   });
 
   // Where the route's first read needs nothing but the user id in the token, the session check runs beside it: one

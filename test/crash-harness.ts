@@ -151,6 +151,8 @@ function wrapKv(faults: Faults, kv: KVNamespace): KVNamespace {
 export function faultyEnv(faults: Faults, base: Env = env): Env {
   return {
     ...base,
+    // No hop to the data side (which would run with the real bindings): the write runs here, through the faults.
+    DATA: undefined,
     DB: wrapD1(faults, base.DB),
     CARTS: wrapKv(faults, base.CARTS),
     INVENTORY: wrapNamespace(faults, base.INVENTORY, "INVENTORY"),

@@ -88,7 +88,9 @@ function requestJson(body: BodyInit | undefined): unknown {
 async function send(request: Request, bindings: Env | undefined): Promise<Response> {
   if (!bindings) return SELF.fetch(request);
   const ctx = createExecutionContext();
-  const res = await app.fetch(request, bindings, ctx);
+  // Bindings given (often wrapped to inject a fault): the request runs here with them, not across the hop to the data
+  // side, which would use the real ones. The hop itself is tested in placement.test.ts.
+  const res = await app.fetch(request, { ...bindings, DATA: undefined }, ctx);
   await waitOnExecutionContext(ctx);
   return res;
 }

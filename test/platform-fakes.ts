@@ -5,7 +5,9 @@
 import { env } from "cloudflare:test";
 
 /** The real bindings with some replaced. */
-export const envWith = (overrides: Partial<Env>): Env => ({ ...env, ...overrides });
+// Without DATA: a write runs here, with the wrapped bindings, instead of crossing to the data side (which has the
+// real ones). The hop itself is tested in placement.test.ts.
+export const envWith = (overrides: Partial<Env>): Env => ({ ...env, DATA: undefined, ...overrides });
 
 /**
  * D1 whose statements matching `failing` fail as production's do when a statement errors: the error text carries

@@ -131,3 +131,67 @@ describe("admin stock writes", () => {
     expect((await stockOf(next)).available).toBe(7);
   });
 });
+
+describe("unicode slugs", () => {
+  it("folds a unicode name to an ASCII slug, and answers a unicode or oversized slug in the path with a JSON 404", async () => {
+    const name = unique("Café Crème Brûlée ");
+    const created = await api("POST", "/api/categories/", { token: admin.access, body: { name } });
+    expect(created.status).toBe(201);
+    expect(created.body.slug).toMatch(/^cafe-creme-brulee-[a-z0-9]+$/);
+    expect((await api("GET", `/api/categories/${created.body.slug}/`)).body.name).toBe(name);
+    const japanese = await api("POST", "/api/categories/", { token: admin.access, body: { name: "日本語のカテゴリ" } });
+    expect(japanese.body.slug).toMatch(/^category(-\d+)?$/);
+    for (const slug of [encodeURIComponent(name), encodeURIComponent("日本語のカテゴリ"), "%F0%9F%8D%8E".repeat(400), "a".repeat(5000)]) {
+      const res = await api("GET", `/api/categories/${slug}/`);
+      expect(res.status, slug.slice(0, 40)).toBe(404);
+      expect(res.body).toEqual({ detail: "Not found." });
+    }
+  });
+});
+
+describe("numbers and search text at their edges", () => {
+  it("refuses 1e309, 0x10, fractions and 20-digit ids in bodies with a 400 naming the field, and takes -0 as 0", async () => {
+    const product = await insertProduct({ stock: 5 });
+    const raw = (text: string) => ({ raw: text, headers: { "Content-Type": "application/json" } });
+    const cart = (json: string) => api("POST", "/api/cart/add/", raw(json));
+    for (const [json, field] of [
+      [`{"product_id": ${product}, "quantity": 1e309}`, "quantity"],
+      [`{"product_id": ${product}, "quantity": "0x10"}`, "quantity"],
+      [`{"product_id": ${product}, "quantity": 1.5}`, "quantity"],
+      [`{"product_id": 12345678901234567890, "quantity": 1}`, "product_id"],
+      [`{"product_id": 1e309, "quantity": 1}`, "product_id"],
+      [`{"product_id": ${product}, "quantity": -0}`, "quantity"],
+    ] as const) {
+      const res = await cart(json);
+      expect(res.status, json).toBe(400);
+      expect(Object.keys(res.body), json).toEqual([field]);
+    }
+    const create = (json: string) => api("POST", "/api/products/", { ...raw(json), token: admin.access });
+    const categoryId = await insertCategory();
+    const body = (extra: string) => `{"name": "Edge ${unique("n")}", "category": ${categoryId}, ${extra}}`;
+    for (const [extra, field] of [
+      [`"price": 1e309`, "price"],
+      [`"price": "0x10"`, "price"],
+      [`"price": 0.30000000000000004`, "price"],
+      [`"price": "10.00", "stock": 1e309`, "stock"],
+      [`"price": "10.00", "stock": 12345678901234567890`, "stock"],
+    ] as const) {
+      const res = await create(body(extra));
+      expect(res.status, extra).toBe(400);
+      expect(Object.keys(res.body), extra).toEqual([field]);
+    }
+    const zero = await create(body(`"price": "10.00", "stock": -0`));
+    expect(zero.status).toBe(201);
+    expect(zero.body.stock).toBe(0);
+  });
+
+  it("answers a 10 KB search, or one full of FTS5 operators, without touching D1's FTS syntax", async () => {
+    const long = await api("GET", `/api/products/?search=${"premium ".repeat(1280)}`);
+    expect(long.status).toBe(400);
+    expect(Object.keys(long.body)).toEqual(["search"]);
+    for (const search of ['"', '""', "NEAR(a b, 2)", "a* ^b", "title:x OR y NOT z", "((("]) {
+      const res = await api("GET", `/api/products/?search=${encodeURIComponent(search)}`);
+      expect(res.status, search).toBe(200);
+    }
+  });
+});

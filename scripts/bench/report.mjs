@@ -72,19 +72,20 @@ function renderCost(out, results) {
       "lookups count; `a–b` when parallel branches with sequences of their own make the lower bound a and the upper bound b differ). " +
       "**D1**: D1 calls (of which replica-eligible reads through a Sessions API session). **DO**: Durable Object calls from the Worker " +
       "(the objects' own D1 writes are not counted). **cache**: Cache API operations (hits). **far ms**: modeled latency for a far client: " +
-      `${model.latency_ms.client_to_edge} ms client to edge, plus per step its slowest I/O: ${model.latency_ms.d1_primary_or_do_or_kv_write} ms to the D1 ` +
-      `primary, a Durable Object or a KV write, ${model.latency_ms.d1_replica_or_kv_read_or_cache} ms to a replica, a KV read or the cache. ` +
+      `${model.latency_ms.client} ms client to edge, plus per step its slowest I/O: a long hop (${model.latency_ms.long} ms: the edge to the D1 ` +
+      `primary, an object or the data Worker, and a KV write from anywhere), a short one (${model.latency_ms.short} ms: the data Worker to the ` +
+      `primary or an object), a local one (${model.latency_ms.local} ms: a replica, a KV read, the cache); **long/short**: the steps of each. ` +
       `**$/M**: platform cost of a million such requests at Cloudflare's Workers Paid prices of ${model.prices.as_of} beyond the included ` +
       `usage (Workers request, D1 rows read and written, DO requests and ${model.do_active_ms} ms of DO duration per call, KV operations; ` +
       "Worker CPU time not included). Background work (the edge-cache put) is in the counts, not in rt or far ms.",
     "",
   );
-  out.push("| products | route | rt | D1 (replica) | rows read | rows written | DO | KV | cache (hits) | far ms | $/M |");
-  out.push("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  out.push("| products | route | rt | long/short | D1 (replica) | rows read | rows written | DO | KV | cache (hits) | far ms | $/M |");
+  out.push("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const scale of scales) {
     for (const c of scale.cost) {
       out.push(
-        `| ${n(scale.products)} | ${c.case} | ${c.rt_max > c.rt ? `${c.rt}–${c.rt_max}` : c.rt} | ${c.d1} (${c.d1_replica}) | ${n(c.rows_read)} | ${n(c.rows_written)} | ${c.do} | ${c.kv} | ${c.cache} (${c.cache_hits}) | ${n(c.model_ms)} | ${c.usd_per_million.total.toFixed(2)} |`,
+        `| ${n(scale.products)} | ${c.case} | ${c.rt_max > c.rt ? `${c.rt}–${c.rt_max}` : c.rt} | ${c.long}/${c.short} | ${c.d1} (${c.d1_replica}) | ${n(c.rows_read)} | ${n(c.rows_written)} | ${c.do} | ${c.kv} | ${c.cache} (${c.cache_hits}) | ${n(c.model_ms)} | ${c.usd_per_million.total.toFixed(2)} |`,
       );
     }
   }

@@ -70,12 +70,13 @@ export function d1Execute(dir, args) {
 
 /**
  * `wrangler dev` on a free loopback port (and a free inspector port, so parallel dev servers do not clash),
- * serving `dir`, with extra `vars` (`--var NAME:VALUE`). Resolves once GET /health answers 200.
+ * serving `dir`, with extra `vars` (`--var NAME:VALUE`, the first Worker's only). Resolves once GET /health answers 200.
  */
-export async function startWorker(dir, { vars = {} } = {}) {
+export async function startWorker(dir, { vars = {}, configs = [] } = {}) {
   const port = await freePort();
   const inspectorPort = await freePort();
-  const args = ["dev", "--port", String(port), "--ip", "127.0.0.1", "--inspector-port", String(inspectorPort), "--persist-to", dir, "--log-level", "warn", "--show-interactive-dev-session=false"];
+  // `configs`: several Workers in one `wrangler dev` (the first serves the port), e.g. the edge and the data Worker.
+  const args = ["dev", ...configs.flatMap((config) => ["-c", config]), "--port", String(port), "--ip", "127.0.0.1", "--inspector-port", String(inspectorPort), "--persist-to", dir, "--log-level", "warn", "--show-interactive-dev-session=false"];
   for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
   const child = spawn(WRANGLER, args, {
     cwd: ROOT,

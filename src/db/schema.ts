@@ -386,6 +386,84 @@ export const productSales = sqliteTable(
   (t) => [index("product_sales_best_idx").on(sql`${t.unitsSold} desc`, t.productId)],
 );
 
+/*
+ * Order events out (migration 0008_order_events): the outbox, webhook endpoints and deliveries. Events are written by
+ * SQLite triggers on `orders` and `products` (like the sales rollups above), inside the statement that makes the
+ * change, so an event commits with its change in every code path; see src/features/events.
+ */
+
+/** The outbox: one row per event; `id` is the Standard Webhooks message id (`webhook-id`), fixed when written. */
+export const events = sqliteTable(
+  "events",
+  {
+    id: text("id").primaryKey(),
+    type: text("type").notNull(),
+    orderId: integer("order_id"),
+    productId: integer("product_id"),
+    /** 1, 2, 3... per order (or product), in the order the events were written. */
+    seq: integer("seq").notNull().default(1),
+    /** The payload's `data`, built once by the first fan-out so every delivery and retry sends the same bytes. */
+    data: text("data"),
+    /** Epoch ms a publisher took the event to send it; a claim older than a minute with no `sent_at` is retaken. */
+    claimedAt: integer("claimed_at"),
+    sentAt: text("sent_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("events_unsent_idx").on(t.createdAt).where(sql`sent_at is null`),
+    index("events_order_seq_idx").on(t.orderId, t.seq),
+    index("events_product_seq_idx").on(t.productId, t.seq),
+    index("events_created_idx").on(t.createdAt),
+  ],
+);
+
+export const webhookEndpoints = sqliteTable("webhook_endpoints", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  url: text("url").notNull(),
+  /** JSON array of subscribed event types. */
+  events: text("events", { mode: "json" }).$type<string[]>().notNull(),
+  description: text("description").notNull().default(""),
+  /** `whsec_...`: needed in full to sign, so stored as is (like Razorpay's webhook secret, it is a shared key). */
+  secret: text("secret").notNull(),
+  /** The secret before the last rotation, still signing beside the new one until `previousSecretExpiresAt` (epoch ms). */
+  previousSecret: text("previous_secret"),
+  previousSecretExpiresAt: integer("previous_secret_expires_at"),
+  isActive: integer("is_active", { mode: "boolean" }).notNull().default(true),
+  disabledReason: text("disabled_reason"),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const DELIVERY_STATUSES = ["pending", "succeeded", "failed"] as const;
+
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    endpointId: integer("endpoint_id")
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: "cascade" }),
+    eventId: text("event_id")
+      .notNull()
+      .references(() => events.id, { onDelete: "cascade" }),
+    status: text("status", { enum: DELIVERY_STATUSES }).notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    lastStatus: integer("last_status"),
+    lastError: text("last_error"),
+    /** At most 1 KB of the receiver's last answer. */
+    responseBody: text("response_body"),
+    nextAttemptAt: text("next_attempt_at"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("webhook_deliveries_endpoint_event_unique").on(t.endpointId, t.eventId),
+    index("webhook_deliveries_endpoint_idx").on(t.endpointId, t.id),
+    index("webhook_deliveries_event_idx").on(t.eventId),
+    index("webhook_deliveries_pending_idx").on(t.nextAttemptAt).where(sql`status = 'pending'`),
+  ],
+);
+
 export type User = typeof users.$inferSelect;
 export type Category = typeof categories.$inferSelect;
 export type Product = typeof products.$inferSelect;
@@ -393,3 +471,5 @@ export type Order = typeof orders.$inferSelect;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 export type Address = typeof addresses.$inferSelect;
 export type Payment = typeof payments.$inferSelect;
+export type WebhookEndpoint = typeof webhookEndpoints.$inferSelect;
+export type WebhookDelivery = typeof webhookDeliveries.$inferSelect;

@@ -1,7 +1,8 @@
 /** The typed calls the Worker makes on the per-product inventory objects. */
+import { objectLocation } from "../placement/location";
 import type { StockSnapshot, StockWriteResult } from "./inventory.do";
 
-export const inventoryOf = (env: Env, productId: number) => env.INVENTORY.getByName(String(productId));
+export const inventoryOf = (env: Env, productId: number) => env.INVENTORY.getByName(String(productId), objectLocation(env));
 
 /** Exact available stock of one product, from its object (never the D1 projection). */
 export async function availableStock(env: Env, productId: number): Promise<number> {

@@ -17,6 +17,7 @@
  */
 import { ApiError } from "../../lib/errors";
 import type { AttemptOutcome, GuardPolicy } from "./login-guard.do";
+import { objectLocation } from "../../placement/location";
 
 const MINUTE = 60_000;
 export const CLIENT_ACCOUNT_POLICY: GuardPolicy = { maxFailures: 5, windowMs: 15 * MINUTE, lockMs: 15 * MINUTE, resetOnSuccess: true };
@@ -56,7 +57,7 @@ export function guardKeys(username: string, clientIp: string | undefined) {
   };
 }
 
-const guard = (env: Env, key: GuardKey) => env.LOGIN_GUARD.getByName(key.name);
+const guard = (env: Env, key: GuardKey) => env.LOGIN_GUARD.getByName(key.name, objectLocation(env));
 
 const tooMany = (retryAfter: number) =>
   new ApiError(

@@ -9,7 +9,8 @@
  * The first metered request taps the D1 transport and the Cache API for the isolate's life; calls outside a metered
  * request pass straight through.
  */
-import { type CostMeter, type Counter, type D1Meta, type Reach, currentMeter } from "./meter";
+import { COST_REQUEST_HEADER } from "./headers";
+import { type CostMeter, type Counter, type D1Meta, type Target, currentMeter } from "./meter";
 
 // ---- D1 ----
 
@@ -51,22 +52,22 @@ interface D1Route {
   session: { firstPrimary: boolean; used: boolean } | null;
 }
 
-function d1Reach(route: D1Route, reads: boolean): Reach {
+function d1Target(route: D1Route, reads: boolean): Target {
   const session = route.session;
-  if (!session) return "far";
+  if (!session) return "region";
   const first = !session.used;
   session.used = true;
-  return reads && !(first && session.firstPrimary) ? "near" : "far";
+  return reads && !(first && session.firstPrimary) ? "here" : "region";
 }
 
 const metaOf = (result: unknown): D1Meta[] =>
   ([result].flat() as Array<{ meta?: D1Meta } | null>).flatMap((r) => (r && typeof r === "object" && r.meta ? [r.meta] : []));
 
 function meteredD1<T>(meter: CostMeter, route: D1Route, sqls: string[], resultHasMeta: boolean, call: () => Promise<T>): Promise<T> {
-  const reach = d1Reach(route, sqls.every(isRead));
+  const target = d1Target(route, sqls.every(isRead));
   meter.counts.d1++;
-  if (reach === "near") meter.counts.d1_replica++;
-  return meter.track(`D1 ${sqls.join("; ").replace(/\s+/g, " ").slice(0, 120)}`, reach, () => {
+  if (target === "here") meter.counts.d1_replica++;
+  return meter.track(`D1 ${sqls.join("; ").replace(/\s+/g, " ").slice(0, 120)}`, target, () => {
     const metas: D1Meta[] = [];
     d1MetaSink = (meta) => metas.push(meta);
     let pending: Promise<T>;
@@ -138,7 +139,7 @@ function meterStub<S extends object>(stub: S, meter: CostMeter): S {
       if (typeof prop === "symbol" || prop === "then" || typeof value !== "function") return value;
       return (...args: unknown[]) => {
         meter.counts.do++;
-        return meter.track(`DO ${prop}`, "far", () => Reflect.apply(value, target, args) as PromiseLike<unknown>);
+        return meter.track(`DO ${prop}`, "region", () => Reflect.apply(value, target, args) as PromiseLike<unknown>);
       };
     },
   });
@@ -158,12 +159,12 @@ function meterNamespace<N extends object>(ns: N, meter: CostMeter): N {
 
 // ---- KV ----
 
-const KV_OPS: Record<string, [Reach, Counter]> = {
-  get: ["near", "kv_reads"],
-  getWithMetadata: ["near", "kv_reads"],
-  put: ["far", "kv_writes"],
-  delete: ["far", "kv_deletes"],
-  list: ["far", "kv_lists"],
+const KV_OPS: Record<string, [Target, Counter]> = {
+  get: ["here", "kv_reads"],
+  getWithMetadata: ["here", "kv_reads"],
+  put: ["central", "kv_writes"],
+  delete: ["central", "kv_deletes"],
+  list: ["central", "kv_lists"],
 };
 
 function meterKv<K extends object>(kv: K, meter: CostMeter): K {
@@ -197,11 +198,32 @@ function tapCacheApi(): void {
       const meter = currentMeter();
       if (!meter) return Reflect.apply(original, this, args);
       meter.counts.cache++;
-      return meter.track(`cache ${name}`, "near", () => Reflect.apply(original, this, args) as Promise<unknown>, (result) => {
+      return meter.track(`cache ${name}`, "here", () => Reflect.apply(original, this, args) as Promise<unknown>, (result) => {
         if (name === "match" && result) meter.counts.cache_hits++;
       });
     };
   }
+}
+
+// ---- the hop to the data side ----
+
+/** Service bindings whose `fetch` crosses from the edge to the data region (src/placement/hop.ts). */
+const HOP_BINDINGS = new Set<PropertyKey>(["DATA"]);
+
+function meterHop<F extends object>(service: F, meter: CostMeter): F {
+  return new Proxy(service, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target);
+      if (prop !== "fetch" || typeof value !== "function") return typeof value === "function" ? value.bind(target) : value;
+      return (input: RequestInfo | URL, init?: RequestInit) => {
+        // The forwarded write asks the data side for its share of the cost (X-Cost-Report), which comes back in
+        // the response's X-Cost and joins this side's (report.ts).
+        const request = new Request(input, init);
+        request.headers.set(COST_REQUEST_HEADER, "1");
+        return meter.track("hop to the data side", "hop", () => Reflect.apply(value, target, [request]) as Promise<unknown>);
+      };
+    },
+  });
 }
 
 // ---- the wrapped env and the fetch entry ----
@@ -221,7 +243,7 @@ function bindingKind(value: object): BindingKind | null {
   return null;
 }
 
-/** `env` whose D1, Durable Object and KV bindings count every call into `meter` (other bindings pass through). */
+/** `env` whose D1, Durable Object, KV and hop bindings count every call into `meter` (other bindings pass through). */
 export function instrumentEnv<E extends object>(env: E, meter: CostMeter): E {
   tapCacheApi();
   const wrapped = new Map<PropertyKey, unknown>();
@@ -230,9 +252,10 @@ export function instrumentEnv<E extends object>(env: E, meter: CostMeter): E {
       const value = Reflect.get(target, prop, target) as unknown;
       if (value === null || typeof value !== "object") return value;
       if (!wrapped.has(prop)) {
-        const kind = bindingKind(value);
+        const kind = HOP_BINDINGS.has(prop) ? "hop" : bindingKind(value);
         let metered: unknown = value;
-        if (kind === "d1") {
+        if (kind === "hop") metered = meterHop(value, meter);
+        else if (kind === "d1") {
           tapD1Transport(value as D1Database);
           metered = meterD1(value as D1Database, meter, { session: null });
         } else if (kind === "do") metered = meterNamespace(value, meter);
