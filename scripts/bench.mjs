@@ -9,6 +9,7 @@
 // BENCH_WARMUP=1 (s)  BENCH_CATALOGUE_ONLY=1 (list/detail/search only)  BENCH_STORM_USERS=1000  BENCH_STORM_STOCK=100  BENCH_ORDER_USERS=400  BENCH_SEED_ORDERS=500
 // BENCH_WEBHOOKS_ONLY=1 (only "1,000 events fanned out to 3 endpoints", scripts/bench/webhooks.mjs)  BENCH_WEBHOOKS=0 (without it)
 // BENCH_COST_ONLY=1 (only the cost table, no load)  BENCH_COST=0 (no cost table)  BENCH_DO_ACTIVE_MS=10
+// BENCH_FLASH_ONLY=1 (only the flash-sale storms of scripts/bench/flash.mjs)  BENCH_FLASH=0 (without them)
 import { execFileSync } from "node:child_process";
 import { pbkdf2Sync, randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -18,6 +19,7 @@ import { checkBudget, DO_ACTIVE_MS, LATENCY_MS, measureCosts, PRICES } from "./b
 import { api, CONNECTIONS, DURATION_S, measure, pool, WARMUP_S } from "./bench/load.mjs";
 import { renderMarkdown } from "./bench/report.mjs";
 import { benchWebhooks } from "./bench/webhooks.mjs";
+import { renderFlash, runFlashPhase } from "./bench/flash.mjs";
 import { seed } from "./bench/seed.mjs";
 import { d1Execute, ensureDevVars, freshState, killAllSync, removeState, ROOT, startWorker, stopChild } from "./bench/worker.mjs";
 
@@ -32,6 +34,8 @@ const REGISTER_CONCURRENCY = 8;
 const CATALOGUE_ONLY = process.env.BENCH_CATALOGUE_ONLY === "1"; // skip users, cart, orders, storm, analytics
 const COST_ONLY = process.env.BENCH_COST_ONLY === "1"; // the cost table alone: no load cases
 const COST = COST_ONLY || process.env.BENCH_COST !== "0";
+const FLASH_ONLY = process.env.BENCH_FLASH_ONLY === "1"; // the flash-sale phase alone (issue 25)
+const FLASH = FLASH_ONLY || (process.env.BENCH_FLASH !== "0" && !CATALOGUE_ONLY && !COST_ONLY);
 const TIME_LIMIT_MS = Number(process.env.BENCH_TIME_LIMIT_S ?? 900) * 1000;
 
 const ADMIN = { username: "bench_admin", email: "bench_admin@example.com", password: "Bench-Admin-Passw0rd!" };
@@ -352,6 +356,15 @@ async function main() {
     writeFileSync(join(ROOT, "bench", "webhooks.json"), JSON.stringify({ machine, webhooks }, null, 2) + "\n");
     return;
   }
+  if (FLASH_ONLY) {
+    const flash = await runFlashPhase({ log });
+    const markdown = renderFlash(flash);
+    mkdirSync(join(ROOT, "bench"), { recursive: true });
+    writeFileSync(join(ROOT, "bench", "flash.json"), JSON.stringify({ machine, flash }, null, 2) + "\n");
+    writeFileSync(join(ROOT, "bench", "flash.md"), markdown);
+    console.log("\n" + markdown);
+    return log("wrote bench/flash.json and bench/flash.md");
+  }
   log(`${machine.cores} cores, Node ${machine.node}, scales ${SCALES.join(", ")}`);
   const scales = [];
   let words = null;
@@ -370,12 +383,14 @@ async function main() {
   }
   const cost_model = { prices: PRICES, do_active_ms: DO_ACTIVE_MS, latency_ms: LATENCY_MS };
   const webhooks = process.env.BENCH_WEBHOOKS === "0" ? null : await benchWebhooks(log);
-  const results = { machine, scales, cost_model, webhooks, targets: evaluateTargets(scales), total_seconds: Math.round((Date.now() - startedAt) / 1000) };
+  const flash = FLASH ? await runFlashPhase({ log }) : null;
+  const results = { machine, scales, cost_model, webhooks, flash, targets: evaluateTargets(scales), total_seconds: Math.round((Date.now() - startedAt) / 1000) };
   const markdown =
     renderMarkdown(results) +
     (webhooks
       ? `\n### Webhooks: ${webhooks.events} events fanned out to ${webhooks.endpoints} endpoints\n\n${webhooks.deliveries} deliveries in ${webhooks.seconds} s: ${webhooks.deliveriesPerSecond} deliveries/s, ${webhooks.rowsWrittenPerEvent} rows written per event\n`
-      : "");
+      : "") +
+    (flash ? "\n" + renderFlash(flash) : "");
   mkdirSync(join(ROOT, "bench"), { recursive: true });
   writeFileSync(join(ROOT, "bench", "results.json"), JSON.stringify(results, null, 2) + "\n");
   writeFileSync(join(ROOT, "bench", "results.md"), markdown);
