@@ -7,6 +7,7 @@ import { forwardWrites } from "./placement/hop";
 
 export { Inventory } from "./inventory/inventory.do";
 export { LoginGuard } from "./features/auth/login-guard.do";
+export { ClientHolds } from "./features/orders/client-holds.do";
 
 const app = createApp();
 

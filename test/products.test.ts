@@ -30,7 +30,21 @@ describe("product create", () => {
     });
     expect(res.status).toBe(201);
     expect(Object.keys(res.body).sort()).toEqual(
-      ["category", "created_at", "description", "id", "image_url", "is_active", "low_stock_threshold", "name", "price", "slug", "stock", "updated_at"].sort(),
+      [
+        "category",
+        "created_at",
+        "description",
+        "id",
+        "image_url",
+        "is_active",
+        "low_stock_threshold",
+        "max_per_customer",
+        "name",
+        "price",
+        "slug",
+        "stock",
+        "updated_at",
+      ].sort(),
     );
     expect(res.body).toMatchObject({ name: "Test Product", slug: "test-product", price: "129900.00", stock: 100, is_active: true, image_url: null });
     expect(res.body.category).toMatchObject({ id: category.id, slug: category.slug, children: [] });

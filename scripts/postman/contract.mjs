@@ -60,6 +60,7 @@ try {
   log(`contract collection: ${countRequests(collection.item)} requests (${kinds(collection)})`);
   const contract = await run(collection, {});
   log(`contract collection: ${summaryLine(contract)}`);
+  log(`statuses by kind of request: ${statusesByKind(contract)}`);
 
   const failures = [...walk.run.failures, ...contract.run.failures];
   for (const f of failures.slice(0, 80)) console.error(`FAIL ${f.source?.name ?? "?"}\n     ${f.error?.test ?? ""}: ${f.error?.message ?? f.error}`);
@@ -201,13 +202,30 @@ function summaryLine(summary) {
   return `${requests.total} requests, ${assertions.total} assertions, ${assertions.failed} failed`;
 }
 
+/** How each kind of request was answered, e.g. `fuzz 400x160 404x7`: what the invalid requests were refused with. */
+function statusesByKind(summary) {
+  const byKind = {};
+  for (const { item, response } of summary.run.executions) {
+    const kind = kindOf(item.name);
+    const code = response?.code ?? "none";
+    (byKind[kind] ??= {})[code] = (byKind[kind][code] ?? 0) + 1;
+  }
+  return Object.entries(byKind)
+    .map(([kind, codes]) => `${kind} ${Object.entries(codes).map(([code, n]) => `${code}x${n}`).join(" ")}`)
+    .join("; ");
+}
+
+function kindOf(name) {
+  return /\[(fuzz|wrong type|no token|non-admin|unknown id|invalid)/.exec(name)?.[1] ?? "operation";
+}
+
 function kinds(collection) {
   const counts = {};
   const visit = (items) => {
     for (const item of items) {
       if (item.item) visit(item.item);
       else {
-        const kind = /\[(fuzz|wrong type|no token|non-admin|unknown id|invalid)/.exec(item.name)?.[1] ?? "operation";
+        const kind = kindOf(item.name);
         counts[kind] = (counts[kind] ?? 0) + 1;
       }
     }

@@ -1,13 +1,38 @@
 /**
  * A `wrangler dev` of this Worker for a test run: its own free port, its own local state directory (fresh D1 with the
- * migrations applied, KV, Durable Objects), the settings of .dev.vars.example plus the caller's in an env file, so it
- * never touches the state or the .dev.vars that `npm run dev` uses. `stop()` ends the process group it started and removes the state.
+ * migrations applied, KV, Durable Objects), the settings of .dev.vars.example plus the caller's (in .dev.vars for the
+ * length of the run, then the previous file is put back), so it leaves the state `npm run dev` uses alone. `stop()` ends the process group it started and removes the state.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
+/**
+ * Writes `settings` as .dev.vars and returns the function that puts the previous file back (or removes it), which
+ * also runs if the process ends or is interrupted first.
+ */
+function swapDevVars(settings) {
+  const previous = existsSync(".dev.vars") ? readFileSync(".dev.vars", "utf8") : null;
+  const lines = Object.entries(settings).map(([key, value]) => `${key}=${JSON.stringify(String(value))}`);
+  writeFileSync(".dev.vars", `# Written by test:contract while it runs; the previous file comes back when it ends.\n${lines.join("\n")}\n`);
+  let restored = false;
+  const restore = () => {
+    if (restored) return;
+    restored = true;
+    if (previous === null) rmSync(".dev.vars", { force: true });
+    else writeFileSync(".dev.vars", previous);
+  };
+  process.once("exit", restore);
+  for (const signal of ["SIGINT", "SIGTERM"]) {
+    process.once(signal, () => {
+      restore();
+      process.exit(130);
+    });
+  }
+  return restore;
+}
 
 /** A TCP port nothing listens on right now. */
 export function freePort() {
@@ -59,12 +84,9 @@ export async function startDevServer({ vars = {}, timeoutMs = 120_000 } = {}) {
   const [port, inspectorPort] = [await freePort(), await freePort()];
   const args = ["--no-install", "wrangler", "dev", ...devScriptArgs(), "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort)];
   args.push("--persist-to", persistTo, "--show-interactive-dev-session=false", "--log-level", "warn");
-  // An env file rather than `--var`: wrangler gives it to every Worker of the session (`--var` reaches only the first
-  // one when the dev script names several configurations), and with it .dev.vars is not read.
-  const envFile = join(persistTo, "contract.env");
-  const settings = Object.entries({ ...exampleVars(), ...vars }).map(([key, value]) => `${key}=${JSON.stringify(String(value))}`);
-  writeFileSync(envFile, `${settings.join("\n")}\n`);
-  args.push("--env-file", envFile);
+  // The settings go in .dev.vars for the run, the one file every Worker of the session reads (`--var` and
+  // `--env-file` reach only the first when the dev script names several configurations); the file is put back after.
+  const restoreDevVars = swapDevVars({ ...exampleVars(), ...vars });
   // Its own process group, so stop() ends wrangler and the workerd it starts, and nothing else.
   const child = spawn("npx", args, { detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CI: "true" } });
   let log = "";
@@ -78,6 +100,7 @@ export async function startDevServer({ vars = {}, timeoutMs = 120_000 } = {}) {
       // already gone
     }
     rmSync(persistTo, { recursive: true, force: true });
+    restoreDevVars();
   };
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

@@ -1,3 +1,4 @@
+import { limitedClientIp } from "../../lib/client-ip";
 import type { Handler } from "../../lib/openapi";
 import { currentUser } from "../../middleware/auth";
 import { prepareGuestCartMerge } from "../carts/cart.service";
@@ -17,12 +18,19 @@ import {
 } from "./auth.service";
 import { deviceTokenFits, issueDeviceToken, verifyDeviceToken } from "./device-tokens";
 import { beginLogin, finishLogin, type LoginAttempt } from "./login-throttle";
+import { admitRegistration } from "./registration-throttle";
 
 export const register: Handler<typeof routes.registerRoute> = async (c) => {
   const db = c.get("db");
-  const [user, merge] = await Promise.all([registerUser(db, c.req.valid("json")), prepareGuestCartMerge(c)]);
-  const session = await startSession(db, c.env.JWT_SECRET, user, merge?.statements(db, user.id));
-  if (session.merged) await merge?.finish();
+  // Per client IP (registration-throttle.ts); settled in the background: until then the attempt counts anyway.
+  const settle = await admitRegistration(c.env, limitedClientIp(c));
+  const [registered, merge] = await Promise.allSettled([registerUser(db, c.req.valid("json")), prepareGuestCartMerge(c)]);
+  c.executionCtx.waitUntil(settle(registered.status === "fulfilled"));
+  if (registered.status === "rejected") throw registered.reason;
+  const user = registered.value;
+  const guestCart = merge.status === "fulfilled" ? merge.value : null;
+  const session = await startSession(db, c.env.JWT_SECRET, user, guestCart?.statements(db, user.id));
+  if (session.merged) await guestCart?.finish();
   return c.json({ user: toUserOut(user), tokens: { refresh: session.refresh, access: session.access }, message: "User registered successfully" }, 201);
 };
 

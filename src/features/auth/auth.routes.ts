@@ -30,7 +30,9 @@ export const registerRoute = createRoute({
   summary: "Create an account; returns tokens and merges the caller's anonymous cart",
   security: publicSecurity,
   request: jsonBody(RegisterBody),
-  responses: { 201: json(RegisterResponse, "Registered"), ...errors(400, 401) },
+  description:
+    "At most `REGISTRATIONS_PER_IP_PER_HOUR` (10) accounts per client IP an hour; more answer 429 with `Retry-After`.",
+  responses: { 201: json(RegisterResponse, "Registered"), ...errors(400, 401, 429) },
 });
 
 export const loginRoute = createRoute({

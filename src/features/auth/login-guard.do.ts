@@ -1,5 +1,6 @@
 /**
- * LoginGuard: one Durable Object per throttled key (a username with a client IP, a username, or a client IP).
+ * LoginGuard: one Durable Object per throttled key (a username with a client IP, a username, a client IP, a device
+ * token, or a client IP's registrations).
  * Invariants:
  * - admission and counting are one call: `begin` refuses when the key is locked or already holds `maxFailures`
  *   attempts (finished failures and attempts still in flight), else counts this attempt as a failure until

@@ -21,13 +21,13 @@ export const getCart: Handler<typeof routes.getCartRoute> = async (c) => {
 export const addItem: Handler<typeof routes.addToCartRoute> = async (c) => {
   const { product_id, quantity } = c.req.valid("json");
   const cart = await callerCart(c);
-  await addToCart(c.env, c.get("db"), cart, product_id, quantity);
+  await addToCart(c.env, c.get("db"), cart, product_id, quantity, c.get("user")?.id ?? null);
   return c.json(toCartOut(await cart.view()), 200);
 };
 
 export const updateItem: Handler<typeof routes.updateCartItemRoute> = async (c) => {
   const cart = await callerCart(c);
-  await updateCartItem(c.env, c.get("db"), cart, c.req.valid("param").id, c.req.valid("json").quantity);
+  await updateCartItem(c.env, c.get("db"), cart, c.req.valid("param").id, c.req.valid("json").quantity, c.get("user")?.id ?? null);
   return c.json(toCartOut(await cart.view()), 200);
 };
 

@@ -20,11 +20,17 @@ const lowStockThreshold = z
 /** The low-stock list's entries: the product and the threshold it is below. */
 export const LowStockProductSchema = ProductListSchema.extend({ low_stock_threshold: lowStockThreshold }).openapi("LowStockProduct");
 
+const maxPerCustomerDoc =
+  "Purchase limit: the most units of this product one customer may have in live orders (every status but " +
+  "`cancelled`: unpaid and paid), counting the order being placed. Add to cart and checkout refuse more with 400 " +
+  "naming `quantity`. `null` (the default) = no limit.";
+
 export const ProductDetailSchema = ProductListSchema.omit({ category_name: true })
   .extend({
     description: z.string().nullable(),
     low_stock_threshold: lowStockThreshold,
     category: CategorySchema,
+    max_per_customer: z.number().int().nullable().openapi({ description: maxPerCustomerDoc, example: null }),
     updated_at: readOnly(z.string()),
   })
   .openapi("ProductDetail");
@@ -155,6 +161,14 @@ const productFields = {
     .optional()
     .openapi({ example: "https://cdn.example/p/1.jpg" }),
   is_active: z.boolean().openapi({ example: true }),
+  max_per_customer: z
+    .number()
+    .int()
+    .min(1, "Ensure this value is greater than or equal to 1.")
+    .max(1_000_000, "Ensure this value is less than or equal to 1000000.")
+    .nullable()
+    .optional()
+    .openapi({ example: 2, description: maxPerCustomerDoc }),
   low_stock_threshold: lowStockThreshold.optional(),
   category: z
     .preprocess(nestedId, z.number().int().positive())

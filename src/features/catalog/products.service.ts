@@ -52,6 +52,7 @@ export async function createProduct(db: Database, env: Env, input: ProductCreate
         stock: input.stock,
         imageUrl: input.image_url ?? null,
         isActive: input.is_active,
+        maxPerCustomer: input.max_per_customer ?? null,
         lowStockThreshold: input.low_stock_threshold ?? null,
         categoryId: input.category,
       })
@@ -89,6 +90,7 @@ export async function updateProduct(db: Database, env: Env, id: number, input: P
         pricePaise: input.price,
         imageUrl: input.image_url,
         isActive: input.is_active,
+        maxPerCustomer: input.max_per_customer,
         lowStockThreshold: input.low_stock_threshold,
         categoryId: input.category,
         updatedAt: nowIso(),
@@ -184,6 +186,7 @@ const toProductDetailOut = (row: Product, category: ProductDetailOut["category"]
   image_url: row.imageUrl,
   is_active: row.isActive,
   category,
+  max_per_customer: row.maxPerCustomer,
   created_at: row.createdAt,
   updated_at: row.updatedAt,
 });

@@ -29,6 +29,7 @@ import { inventoryOf } from "../../inventory/inventory.client";
 import { logError } from "../../lib/log";
 import { formatAddress, getAddress } from "../auth/addresses.service";
 import { cancelAndRestock } from "./orders.service";
+import { checkPurchaseLimits, type ClientHold } from "./purchase-limits";
 
 /** At most this many unpaid (pending or payment_failed) orders per user: each one holds stock until it expires. */
 export const MAX_UNPAID_ORDERS = 5;
@@ -39,6 +40,8 @@ const LEASE_MARGIN_MS = 5_000;
 export interface CheckoutInput {
   shipping_address?: string;
   shipping_address_id?: number | null;
+  /** Not from the body: the client address held to the per-IP unpaid-units cap (null: local, not limited). */
+  clientIp?: string | null;
 }
 
 export interface CartLine {
@@ -48,6 +51,7 @@ export interface CartLine {
   name: string;
   pricePaise: number;
   isActive: boolean;
+  maxPerCustomer: number | null;
 }
 
 /** The Idempotency-Key this checkout runs under (its lease): the order batch ties the key to the order it writes. */
@@ -71,6 +75,7 @@ export function cartLinesQuery(db: Database, userId: number) {
       name: products.name,
       pricePaise: products.pricePaise,
       isActive: products.isActive,
+      maxPerCustomer: products.maxPerCustomer,
     })
     .from(cartItems)
     .innerJoin(carts, sql`${carts.id} = ${cartItems.cartId}`)
@@ -154,12 +159,14 @@ export async function createOrder(env: Env, db: Database, user: AuthUser, input:
 
   const productIds = lines.map((l) => l.productId);
   let reservesSent = false;
+  let clientHold: ClientHold | undefined;
   try {
     const unavailable = lines.find((l) => !l.isActive);
     if (unavailable) throw errorMessage(400, `${unavailable.name} is no longer available`);
     if (cart.unpaid >= MAX_UNPAID_ORDERS) {
       throw errorMessage(400, `You have ${cart.unpaid} unpaid orders. Pay for or cancel one before placing another.`);
     }
+    clientHold = await checkPurchaseLimits(env, db, user.id, input.clientIp ?? null, holdKey, lines);
     const deadline = Date.now() + ttl / 2;
     const results = await Promise.allSettled(
       lines.map((l) => inventoryOf(env, l.productId).reserve(l.productId, holdKey, l.quantity, ttl)),
@@ -176,7 +183,11 @@ export async function createOrder(env: Env, db: Database, user: AuthUser, input:
     if (Date.now() > deadline) throw errorMessage(503, "Checkout took too long, please retry");
   } catch (err) {
     // A reserve that took effect but whose answer was lost is released too (releasing an unknown key does nothing).
-    await Promise.all([reservesSent ? releaseHolds(env, holdKey, productIds) : undefined, releaseCart(db, user.id, holdKey)]);
+    await Promise.all([
+      reservesSent ? releaseHolds(env, holdKey, productIds) : undefined,
+      releaseCart(db, user.id, holdKey),
+      clientHold?.release(),
+    ]);
     throw err;
   }
 

@@ -1,5 +1,6 @@
 import type { Handler } from "../../lib/openapi";
 import { withIdempotencyKey } from "../../lib/idempotency";
+import { limitedClientIp } from "../../lib/client-ip";
 import { paginate } from "../../lib/pagination";
 import { currentUser } from "../../middleware/auth";
 import type * as routes from "./orders.routes";
@@ -19,7 +20,10 @@ export const createOrderHandler: Handler<typeof routes.createOrderRoute> = async
       const lines = await readCartLines(db, user.id);
       return { request: JSON.stringify(input), state: lines.length ? cartFingerprint(lines) : undefined };
     },
-    async (claim) => ({ status: 201, body: (await loadOrder(db, await createOrder(c.env, db, user, input, claim))).view }),
+    async (claim) => ({
+      status: 201,
+      body: (await loadOrder(db, await createOrder(c.env, db, user, { ...input, clientIp: limitedClientIp(c) }, claim))).view,
+    }),
     // The first request wrote its order and died before answering: the retry answers with that order.
     async (orderId) => ({ status: 201, body: (await loadOrder(db, orderId)).view }),
   );

@@ -20,7 +20,7 @@ export const createOrderRoute = createRoute({
   request: { headers: IdempotencyHeaders, ...jsonBody(CreateOrderBody) },
   responses: {
     201: json(OrderSchema, "The new order; the cart is now empty"),
-    ...errors(401, 409, 422, 503),
+    ...errors(401, 409, 422, 429, 503),
     400: failure(400, "fields", "error"),
     409: { ...errorResponses[409], description: "This cart's checkout (or a request with the same Idempotency-Key) is still running" },
   },

@@ -5,7 +5,7 @@
  * only one wins; restock is idempotent per hold key in every inventory object, and `restocked_at` is set only once
  * every product has its units back. A cancel that died in between is finished by repeating it, or by the sweep.
  */
-import { and, asc, eq, inArray, isNull, lt, ne, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, ne, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { ORDER_STATUSES, orderItems, orders, payments, UNPAID_ORDER_STATUSES, type Order, type OrderStatus } from "../../db/schema";
 import type { AuthUser } from "../../env";
@@ -67,41 +67,6 @@ export async function cancelOrder(env: Env, db: Database, user: AuthUser, orderI
     if (now?.status === "cancelled" && !now.restockedAt) await restockOrder(env, db, order);
     throw errorMessage(400, "Only pending or failed orders can be cancelled");
   }
-}
-
-/**
- * Cancels up to `limit` unpaid orders created before `cutoffIso` and restores their stock. A payment that is captured
- * afterwards is refunded by the webhook. Safe to run twice at once: each order is cancelled by exactly one caller.
- */
-export async function expireUnpaidOrders(env: Env, db: Database, cutoffIso: string, limit: number): Promise<number> {
-  const stale = await db
-    .select({ id: orders.id, holdKey: orders.holdKey })
-    .from(orders)
-    .where(and(inArray(orders.status, UNPAID_ORDER_STATUSES), lt(orders.createdAt, cutoffIso), ne(orders.paymentStatus, "success")))
-    .orderBy(asc(orders.createdAt))
-    .limit(limit);
-  const results = await Promise.allSettled(stale.map((order) => cancelAndRestock(env, db, order, UNPAID_ORDER_STATUSES)));
-  return results.filter((r) => r.status === "fulfilled" && r.value).length;
-}
-
-/**
- * Finishes up to `limit` cancels whose restock never completed (the request died, or an object call failed). An order
- * whose refund was owed but never yet asked for waits: the admin's request may still be asking, and a refusal puts the
- * order back with its units still sold. Its units go back once the refund is confirmed or known pending.
- */
-export async function finishCancellations(env: Env, db: Database, limit: number): Promise<number> {
-  const unfinished = await db
-    .select({ id: orders.id, holdKey: orders.holdKey })
-    .from(orders)
-    .where(
-      sql`${orders.status} = 'cancelled' and ${orders.restockedAt} is null and not exists (select 1 from ${payments}
-        where ${payments.orderId} = ${orders.id} and (${payments.status} = 'success'
-          or (${payments.status} = 'refund_pending' and ${payments.refundAttempts} = 0)))`,
-    )
-    .orderBy(asc(orders.id))
-    .limit(limit);
-  const results = await Promise.allSettled(unfinished.map((order) => restockOrder(env, db, order)));
-  return results.filter((r) => r.status === "fulfilled").length;
 }
 
 /** Forward-only status machine; cancelled and delivered are terminal, payment_failed may go back to pending (retry). */

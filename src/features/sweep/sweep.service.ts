@@ -1,12 +1,16 @@
 /**
  * The scheduled sweep (a Cron Trigger every 5 minutes): the repairs that no request makes.
- * - expires unpaid orders older than PENDING_ORDER_TTL_SECONDS (cancel + restock);
+ * - expires unpaid orders older than PENDING_ORDER_TTL_SECONDS (one compare-and-set statement; restock below);
  * - records refunds owed for cancelled orders whose money was captured, and settles those that are due (back-off);
  * - finishes cancels whose restock never completed (after their refund is confirmed or known pending);
  * - heals the D1 stock projection of products whose inventory object is ahead of it (a rotating window);
  * - purges expired idempotency keys, webhook event ids older than 7 days, sessions past their refresh expiry and
  *   hold fences (released_holds) older than a day;
  * - sends order events still unsent after a minute to the events Queue (src/features/events/outbox.ts).
+ * I/O budget of one run (whatever the backlog): at most RESTOCK_CALLS_PER_RUN (1,000) inventory object calls to
+ * restock + SWEEP_BATCH (100) to heal projections, REFUND_BATCH (20) Razorpay calls, and about 60 D1 queries: about
+ * 1,200 subrequests, under the 10,000 a Worker invocation may make and the 1,000 D1 queries. A backlog bigger than
+ * one run's budget is finished over the next runs, oldest first.
  * Every step is bounded and idempotent: two sweeps at once, or a sweep racing a user's cancel, change stock once
  * (status compare-and-set, restock once per hold key, versioned projection writes). A failing step is logged and
  * the others still run; what it left is picked up by the next run.
@@ -17,10 +21,10 @@ import { products, sweepCursors } from "../../db/schema";
 import { inventoryOf } from "../../inventory/inventory.client";
 import { logError } from "../../lib/log";
 import { CLAIM_MS, publishEvents } from "../events/outbox";
-import { expireUnpaidOrders, finishCancellations } from "../orders/orders.service";
+import { expireUnpaidOrders, finishCancellations } from "../orders/orders.sweep";
 import { settleDueRefunds } from "../payments/refunds.service";
 
-/** Orders, products and rows handled per step and run: well under the 1,000 subrequests a run may make. */
+/** Products whose projection one run checks (one object call each). */
 export const SWEEP_BATCH = 100;
 const PURGE_BATCH = 1000;
 /** Owed refunds asked of Razorpay per run (each: a read, a Razorpay call, a write). */
@@ -74,13 +78,13 @@ export async function runSweep(env: Env, now = Date.now()): Promise<SweepReport>
 
   const cutoff = new Date(now - pendingOrderTtlSeconds(env) * 1000).toISOString();
   await step("expire unpaid orders", async () => {
-    report.expiredOrders = await expireUnpaidOrders(env, db, cutoff, SWEEP_BATCH);
+    report.expiredOrders = await expireUnpaidOrders(db, cutoff);
   });
   await step("settle owed refunds", async () => {
     report.refunds = await settleDueRefunds(env, db, REFUND_BATCH, now);
   });
   await step("finish cancels", async () => {
-    report.finishedCancels = await finishCancellations(env, db, SWEEP_BATCH);
+    report.finishedCancels = await finishCancellations(env, db);
   });
   await step("heal stock projections", async () => {
     report.healedProjections = await healProjections(env, db);
