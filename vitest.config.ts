@@ -20,6 +20,9 @@ export default defineConfig(async () => {
             // after about a second so a test sees the real Queue retry.
             WEBHOOKS_ALLOW_INSECURE_URLS: "0",
             WEBHOOK_RETRY_DELAYS: "1",
+            // No email provider: emails are dropped (tests that check emails stub Resend through a wrapped env).
+            RESEND_API_KEY: "",
+            EMAIL_DEV_LOG: "0",
           },
           // The edge's hop to the data Worker (src/placement/hop.ts), here a binding to this same Worker: both sides
           // run in this isolate, against the same D1, KV and objects, with the tests' outbound fetch stubs.

@@ -11,6 +11,7 @@ import { catalogRouter } from "./features/catalog/catalog.router";
 import { publishAfterWrite } from "./features/events/outbox";
 import { healthRouter } from "./features/health/health.router";
 import { ordersRouter } from "./features/orders/orders.router";
+import { passwordResetRouter } from "./features/password-reset/password-reset.router";
 import { paymentsRouter } from "./features/payments/payments.router";
 import { webhooksRouter } from "./features/webhooks/webhooks.router";
 import { docsHtml, docsSecureHeaders } from "./lib/docs";
@@ -49,6 +50,7 @@ export function createApp() {
   const routes = app
     .route("/", healthRouter)
     .route("/api/auth", authRouter)
+    .route("/api/auth/password-reset/", passwordResetRouter)
     .route("/api", analyticsRouter)
     .route("/api", catalogRouter)
     .route("/api/cart/", cartRouter) // trailing slash: "/" inside the router is then "/api/cart/"

@@ -408,6 +408,8 @@ export const events = sqliteTable(
     claimedAt: integer("claimed_at"),
     sentAt: text("sent_at"),
     createdAt: createdAt(),
+    /** For order.status_changed: the status the order moved to (migration 0011). */
+    detail: text("detail"),
   },
   (t) => [
     index("events_unsent_idx").on(t.createdAt).where(sql`sent_at is null`),
@@ -462,6 +464,56 @@ export const webhookDeliveries = sqliteTable(
     index("webhook_deliveries_event_idx").on(t.eventId),
     index("webhook_deliveries_pending_idx").on(t.nextAttemptAt).where(sql`status = 'pending'`),
   ],
+);
+
+/* Issue 23 (migration 0011_messages): password reset tokens, throttle counters, order emails. */
+
+/** Reset tokens by SHA-256 only; single use; a newer request for the user spends the older ones. */
+export const passwordResets = sqliteTable(
+  "password_resets",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    /** Epoch ms. */
+    expiresAt: integer("expires_at").notNull(),
+    usedAt: text("used_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("password_resets_user_idx").on(t.userId, t.createdAt), index("password_resets_expires_idx").on(t.expiresAt)],
+);
+
+/** Fixed-window request counters: `hits` per `key` in the window starting at `window_start` (epoch ms). */
+export const throttleCounters = sqliteTable(
+  "throttle_counters",
+  {
+    key: text("key").notNull(),
+    windowStart: integer("window_start").notNull(),
+    hits: integer("hits").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.key, t.windowStart] }), index("throttle_counters_window_idx").on(t.windowStart)],
+);
+
+export const EMAIL_STATUSES = ["pending", "sent", "failed", "skipped"] as const;
+
+/** One order email per (event, recipient); its id is part of the provider's Idempotency-Key. */
+export const emailMessages = sqliteTable(
+  "email_messages",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    eventId: text("event_id")
+      .notNull()
+      .references(() => events.id, { onDelete: "cascade" }),
+    recipient: text("recipient").notNull(),
+    status: text("status", { enum: EMAIL_STATUSES }).notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    lastStatus: integer("last_status"),
+    lastError: text("last_error"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex("email_messages_event_recipient_unique").on(t.eventId, t.recipient)],
 );
 
 export type User = typeof users.$inferSelect;

@@ -8,6 +8,7 @@ import { eq } from "drizzle-orm";
 import { db as drizzle, type Database } from "../../db/client";
 import { events } from "../../db/schema";
 import { logError } from "../../lib/log";
+import { markEmailFailed, sendOrderEmail, sendPasswordResetEmail } from "../messages/order-emails";
 import { attemptDelivery, markDeliveryFailed } from "../webhooks/delivery";
 import { EVENTS_DLQ, retryDelay, type EventMessage } from "./events";
 import { fanOut } from "./fanout";
@@ -23,12 +24,17 @@ async function handle(env: Env, db: Database, message: Message<EventMessage>): P
     const outcome = await attemptDelivery(db, body.id, delay);
     return outcome === "done" ? message.ack() : message.retry({ delaySeconds: delay });
   }
+  if (body.kind === "email" || body.kind === "password_reset") {
+    const outcome = body.kind === "email" ? await sendOrderEmail(env, db, body.id) : await sendPasswordResetEmail(env, db, body.token);
+    return outcome === "done" ? message.ack() : message.retry({ delaySeconds: delay });
+  }
   message.ack(); // a message of an unknown kind (an older or newer Worker's): nothing here can handle it
 }
 
 async function handleDead(db: Database, message: Message<EventMessage>): Promise<void> {
   const body = message.body;
   if (body.kind === "delivery") await markDeliveryFailed(db, body.id);
+  if (body.kind === "email") await markEmailFailed(db, body.id);
   // An event whose fan-out kept failing: unsent again, so the sweep tries it later instead of losing it.
   if (body.kind === "event") await db.update(events).set({ sentAt: null, claimedAt: null }).where(eq(events.id, body.id));
   message.ack();

@@ -21,8 +21,15 @@ export type EventType = (typeof EVENT_TYPES)[number];
 export const EVENTS_QUEUE = "edge-shop-events";
 export const EVENTS_DLQ = "edge-shop-events-dlq";
 
-/** A message on the events Queue: an event to fan out, or one webhook delivery to attempt. */
-export type EventMessage = { kind: "event"; id: string } | { kind: "delivery"; id: number };
+/**
+ * A message on the events Queue: an event to fan out, one webhook delivery to attempt, one order email to send
+ * (an `email_messages` row), or a password reset email (its token travels only in this message, never in D1).
+ */
+export type EventMessage =
+  | { kind: "event"; id: string }
+  | { kind: "delivery"; id: number }
+  | { kind: "email"; id: number }
+  | { kind: "password_reset"; token: string };
 
 /**
  * Seconds before each retry of a failed delivery (`WEBHOOK_RETRY_DELAYS`, comma-separated): the n-th retry waits the

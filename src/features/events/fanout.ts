@@ -10,6 +10,7 @@ import { events, webhookDeliveries, webhookEndpoints } from "../../db/schema";
 import { nowIso } from "../../lib/time";
 import { productDetail } from "../catalog/products.service";
 import { loadOrder } from "../orders/orders.view";
+import { queueOrderEmail } from "../messages/order-emails";
 import type { EventMessage } from "./events";
 
 type EventRow = typeof events.$inferSelect;
@@ -40,10 +41,16 @@ export async function eventData(db: Database, event: EventRow): Promise<string |
   return stored?.data ?? null;
 }
 
-/** Fans one event out; returns how many delivery messages it sent. */
+/** Fans one event out to webhook endpoints and the customer's email; returns how many messages it sent. */
 export async function fanOut(env: Env, db: Database, eventId: string): Promise<number> {
   const [event] = await db.select().from(events).where(eq(events.id, eventId));
   if (!event) return 0;
+  const [webhooks, emails] = await Promise.all([fanOutWebhooks(env, db, event), queueOrderEmail(env, db, event)]);
+  return webhooks + emails;
+}
+
+async function fanOutWebhooks(env: Env, db: Database, event: EventRow): Promise<number> {
+  const eventId = event.id;
   const endpoints = (
     await db.select({ id: webhookEndpoints.id, events: webhookEndpoints.events }).from(webhookEndpoints).where(eq(webhookEndpoints.isActive, true))
   ).filter((e) => e.events.includes(event.type));

@@ -98,6 +98,13 @@ export async function runSweep(env: Env, now = Date.now()): Promise<SweepReport>
       purge(env.DB, "released_holds", "released_at", now - HOLD_FENCE_RETENTION_MS),
     ]);
   });
+  await step("purge reset tokens and throttle counters", async () => {
+    // spent or expired reset tokens (an hour of margin) and counters of windows that ended a day ago
+    await Promise.all([
+      purge(env.DB, "password_resets", "expires_at", now - 60 * 60 * 1000),
+      purge(env.DB, "throttle_counters", "window_start", now - 24 * 60 * 60 * 1000),
+    ]);
+  });
   await step("publish events", async () => {
     // a few rounds, so a backlog (a Queue outage) drains within a few runs; each round is bounded
     for (let round = 0, sent = -1; round < 5 && sent !== 0; round++) {
