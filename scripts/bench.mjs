@@ -7,6 +7,7 @@
 //
 // Knobs (environment): BENCH_SCALES=1000,100000  BENCH_CONNECTIONS=50  BENCH_DURATION=6 (s per case)
 // BENCH_WARMUP=1 (s)  BENCH_CATALOGUE_ONLY=1 (list/detail/search only)  BENCH_STORM_USERS=1000  BENCH_STORM_STOCK=100  BENCH_ORDER_USERS=400  BENCH_SEED_ORDERS=500
+// BENCH_WEBHOOKS_ONLY=1 (only "1,000 events fanned out to 3 endpoints", scripts/bench/webhooks.mjs)  BENCH_WEBHOOKS=0 (without it)
 // BENCH_COST_ONLY=1 (only the cost table, no load)  BENCH_COST=0 (no cost table)  BENCH_DO_ACTIVE_MS=10
 import { execFileSync } from "node:child_process";
 import { pbkdf2Sync, randomBytes } from "node:crypto";
@@ -16,6 +17,7 @@ import { join } from "node:path";
 import { checkBudget, DO_ACTIVE_MS, LATENCY_MS, measureCosts, PRICES } from "./bench/cost.mjs";
 import { api, CONNECTIONS, DURATION_S, measure, pool, WARMUP_S } from "./bench/load.mjs";
 import { renderMarkdown } from "./bench/report.mjs";
+import { benchWebhooks } from "./bench/webhooks.mjs";
 import { seed } from "./bench/seed.mjs";
 import { d1Execute, ensureDevVars, freshState, killAllSync, removeState, ROOT, startWorker, stopChild } from "./bench/worker.mjs";
 
@@ -344,6 +346,12 @@ async function main() {
     duration_s: DURATION_S,
     warmup_s: WARMUP_S,
   };
+  if (process.env.BENCH_WEBHOOKS_ONLY === "1") {
+    const webhooks = await benchWebhooks(log);
+    mkdirSync(join(ROOT, "bench"), { recursive: true });
+    writeFileSync(join(ROOT, "bench", "webhooks.json"), JSON.stringify({ machine, webhooks }, null, 2) + "\n");
+    return;
+  }
   log(`${machine.cores} cores, Node ${machine.node}, scales ${SCALES.join(", ")}`);
   const scales = [];
   let words = null;
@@ -361,8 +369,13 @@ async function main() {
     for (const row of scale.rows) row.fraction_of_health = scale.health_rps ? Math.round((row.rps / scale.health_rps) * 1000) / 1000 : null;
   }
   const cost_model = { prices: PRICES, do_active_ms: DO_ACTIVE_MS, latency_ms: LATENCY_MS };
-  const results = { machine, scales, cost_model, targets: evaluateTargets(scales), total_seconds: Math.round((Date.now() - startedAt) / 1000) };
-  const markdown = renderMarkdown(results);
+  const webhooks = process.env.BENCH_WEBHOOKS === "0" ? null : await benchWebhooks(log);
+  const results = { machine, scales, cost_model, webhooks, targets: evaluateTargets(scales), total_seconds: Math.round((Date.now() - startedAt) / 1000) };
+  const markdown =
+    renderMarkdown(results) +
+    (webhooks
+      ? `\n### Webhooks: ${webhooks.events} events fanned out to ${webhooks.endpoints} endpoints\n\n${webhooks.deliveries} deliveries in ${webhooks.seconds} s: ${webhooks.deliveriesPerSecond} deliveries/s, ${webhooks.rowsWrittenPerEvent} rows written per event\n`
+      : "");
   mkdirSync(join(ROOT, "bench"), { recursive: true });
   writeFileSync(join(ROOT, "bench", "results.json"), JSON.stringify(results, null, 2) + "\n");
   writeFileSync(join(ROOT, "bench", "results.md"), markdown);

@@ -232,6 +232,24 @@ describe("delivery attempts, batch by batch", () => {
     expect((await deliveriesOf(hook.id))[0]).toMatchObject({ status: "pending", last_status: 302, last_error: expect.stringContaining("Redirect") });
   });
 
+  it("treats a receiver that does not answer within 10 s, or cannot be reached, as a failed attempt", async () => {
+    const signals: (AbortSignal | null | undefined)[] = [];
+    const { hook, bindings, delivery } = await fannedOut(["order.created"]);
+    vi.restoreAllMocks();
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (_input, init) => {
+      signals.push(init?.signal);
+      throw new DOMException("The operation was aborted due to timeout", "TimeoutError"); // what AbortSignal.timeout raises
+    });
+    expect((await consume(EVENTS_QUEUE, [delivery], bindings)).retries[0]).toHaveBeenCalled();
+    expect(signals[0]).toBeInstanceOf(AbortSignal);
+    expect((await deliveriesOf(hook.id))[0]).toMatchObject({ status: "pending", last_status: null, last_error: "No answer within 10 s." });
+
+    vi.restoreAllMocks();
+    vi.spyOn(globalThis, "fetch").mockRejectedValue(new TypeError("fetch failed: getaddrinfo ENOTFOUND"));
+    expect((await consume(EVENTS_QUEUE, [delivery], bindings, 2)).retries[0]).toHaveBeenCalled();
+    expect((await deliveriesOf(hook.id))[0]).toMatchObject({ status: "pending", attempts: 2, last_error: expect.stringContaining("ENOTFOUND") });
+  });
+
   it("keeps at most 1 KB of the receiver's answer", async () => {
     const { hook, bindings, delivery } = await fannedOut(["order.created"], () => new Response("x".repeat(5000), { status: 500 }));
     await consume(EVENTS_QUEUE, [delivery], bindings);
@@ -277,12 +295,19 @@ describe("the outbox", () => {
     expect(results[3].type).toBe("order.status_changed");
   });
 
-  it("writes product.low_stock when an active product's stock falls below 10", async () => {
+  it("writes product.low_stock when an active product's stock falls below its threshold (10 by default)", async () => {
     const product = await insertProduct({ stock: 12 });
     await env.DB.prepare("UPDATE products SET stock = 11 WHERE id = ?").bind(product).run();
     await env.DB.prepare("UPDATE products SET stock = 9 WHERE id = ?").bind(product).run();
     await env.DB.prepare("UPDATE products SET stock = 3 WHERE id = ?").bind(product).run();
     const { results } = await env.DB.prepare("SELECT type FROM events WHERE product_id = ?").bind(product).all();
     expect(results).toEqual([{ type: "product.low_stock" }]);
+
+    const own = await insertProduct({ stock: 12 });
+    await env.DB.prepare("UPDATE products SET low_stock_threshold = 3 WHERE id = ?").bind(own).run();
+    await env.DB.prepare("UPDATE products SET stock = 5 WHERE id = ?").bind(own).run();
+    expect((await env.DB.prepare("SELECT count(*) AS n FROM events WHERE product_id = ?").bind(own).first())!.n).toBe(0);
+    await env.DB.prepare("UPDATE products SET stock = 2 WHERE id = ?").bind(own).run();
+    expect((await env.DB.prepare("SELECT type FROM events WHERE product_id = ?").bind(own).all()).results).toEqual([{ type: "product.low_stock" }]);
   });
 });

@@ -72,12 +72,13 @@ export function d1Execute(dir, args) {
  * `wrangler dev` on a free loopback port (and a free inspector port, so parallel dev servers do not clash),
  * serving `dir`, with extra `vars` (`--var NAME:VALUE`, the first Worker's only). Resolves once GET /health answers 200.
  */
-export async function startWorker(dir, { vars = {}, configs = [] } = {}) {
+export async function startWorker(dir, { vars = {}, configs = [], extraArgs = [] } = {}) {
   const port = await freePort();
   const inspectorPort = await freePort();
   // `configs`: several Workers in one `wrangler dev` (the first serves the port), e.g. the edge and the data Worker.
   const args = ["dev", ...configs.flatMap((config) => ["-c", config]), "--port", String(port), "--ip", "127.0.0.1", "--inspector-port", String(inspectorPort), "--persist-to", dir, "--log-level", "warn", "--show-interactive-dev-session=false"];
   for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
+  args.push(...extraArgs);
   const child = spawn(WRANGLER, args, {
     cwd: ROOT,
     env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", BROWSER: "none" },

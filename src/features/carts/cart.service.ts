@@ -86,10 +86,15 @@ export async function prepareGuestCartMerge(c: Context<AppEnv>): Promise<GuestCa
     const [products, stocks] = await Promise.all([loadProductRows(c.get("db"), productIds), availableStocks(c.env, productIds)]);
     const lines = guest.cart.items
       .filter((item) => products.get(item.product_id)?.isActive)
-      .map((item) => ({ productId: item.product_id, quantity: item.quantity, cap: Math.min(stocks.get(item.product_id) ?? 0, MAX_LINE_QUANTITY) }))
+      .map((item) => ({
+        productId: item.product_id,
+        quantity: item.quantity,
+        cap: Math.min(stocks.get(item.product_id) ?? 0, MAX_LINE_QUANTITY),
+        version: `${item.id}:${item.added_at}:${item.quantity}`,
+      }))
       .filter((line) => line.cap > 0);
     return {
-      statements: (db, userId) => mergeStatements(db, userId, lines),
+      statements: (db, userId) => mergeStatements(db, userId, guest.id, lines),
       // Logged, never thrown: the user is signed in; a cart left in KV is merged again (capped) at the next login.
       finish: () => deleteGuestCart(c, guest.id).catch((err) => logError("guest cart delete failed", err, { requestId: c.get("requestId") })),
     };

@@ -7,7 +7,7 @@
 import { and, eq, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Database } from "../../db/client";
-import { cartItems, carts, categories, products } from "../../db/schema";
+import { cartItems, carts, categories, guestCartMerges, products } from "../../db/schema";
 import { isNotNullViolation } from "../../lib/errors";
 import { nowIso } from "../../lib/time";
 import { cartFull, MAX_CART_LINES } from "./cart.schemas";
@@ -25,6 +25,8 @@ export interface MergeLine {
   productId: number;
   quantity: number;
   cap: number;
+  /** The anonymous line's version: a line version is merged once (a retried login, a stale read of a merged cart). */
+  version: string;
 }
 
 /**
@@ -32,17 +34,28 @@ export interface MergeLine {
  * Each line becomes min(existing + quantity, cap), computed in SQL against the row as it is at write time; a line
  * already above the cap is left alone, never reduced.
  */
-export function mergeStatements(db: Database, userId: number, lines: readonly MergeLine[]): BatchItem<"sqlite">[] {
+export function mergeStatements(db: Database, userId: number, guestCartId: string, lines: readonly MergeLine[]): BatchItem<"sqlite">[] {
   if (lines.length === 0) return [];
-  const upserts = lines.map((line) =>
+  const mergedAt = Date.now();
+  const upserts = lines.flatMap((line) => [
+    // Guarded by the merge record of this line version, written right after in the same batch: merged at most once.
     db
       .insert(cartItems)
-      .values({ cartId: cartIdOf(userId), productId: line.productId, quantity: Math.min(line.quantity, line.cap) })
+      .select(
+        // every column, in table order (what Drizzle's insert-select lists): id is assigned, added_at is now
+        sql`select null, ${cartIdOf(userId)}, ${line.productId}, ${Math.min(line.quantity, line.cap)}, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+          where not exists (select 1 from ${guestCartMerges} where ${guestCartMerges.cartId} = ${guestCartId}
+            and ${guestCartMerges.productId} = ${line.productId} and ${guestCartMerges.version} = ${line.version})`,
+      )
       .onConflictDoUpdate({
         target: [cartItems.cartId, cartItems.productId],
         set: { quantity: sql`max(${cartItems.quantity}, min(${cartItems.quantity} + excluded.quantity, ${line.cap}))` },
       }),
-  );
+    db
+      .insert(guestCartMerges)
+      .values({ cartId: guestCartId, productId: line.productId, version: line.version, mergedAt })
+      .onConflictDoNothing(),
+  ]);
   return [ensureCart(db, userId), ...upserts, touch(db, userId)];
 }
 
