@@ -45,11 +45,14 @@ describe("maintained catalogue counts", () => {
     await fillCart(shopper.id, [[a.id, 1]]);
     expect((await api("POST", "/api/orders/create_order/", { token: shopper.access, body: { shipping_address: "1 Count St" } })).status).toBe(201);
     await api("DELETE", `/api/products/${c.id}/`, { token: admin.access });
-    // the checkout's projection write runs in the background: wait until the sale shows in D1
-    await vi.waitFor(async () => {
-      const row = await env.DB.prepare("SELECT stock FROM products WHERE id = ?").bind(a.id).first<{ stock: number }>();
-      expect(row?.stock).toBe(0);
-    });
+    // the checkout's projection write is written behind (within PROJECTION_FLUSH_MS, 1 s): wait until the sale shows in D1
+    await vi.waitFor(
+      async () => {
+        const row = await env.DB.prepare("SELECT stock FROM products WHERE id = ?").bind(a.id).first<{ stock: number }>();
+        expect(row?.stock).toBe(0);
+      },
+      { timeout: 5_000, interval: 100 },
+    );
 
     const truth = await recomputed();
     expect(await maintained()).toEqual(Object.fromEntries(Object.entries(truth).filter(([, n]) => n !== 0)));

@@ -51,11 +51,12 @@ export class Faults {
   async io<T>(call: IoCall | string, run: () => Promise<T>): Promise<T> {
     const c = typeof call === "string" ? { label: call, sql: [], params: [] } : call;
     if (this.dead) throw new WorkerDied(`${c.label} (after death)`);
-    this.calls++;
+    // Numbered before the await: calls of one concurrent wave (commits on several shards) each keep their own number.
+    const n = ++this.calls;
     this.trace.push(c.label);
     await this.plan.meanwhile?.(c);
     const { at, mode = "before" } = this.plan;
-    if (!this.faulted && at !== undefined && (typeof at === "number" ? at === this.calls : at(c))) {
+    if (!this.faulted && at !== undefined && (typeof at === "number" ? at === n : at(c))) {
       this.faulted = true;
       if (mode === "before" || mode === "after") this.dead = true;
       if (mode === "after" || mode === "lose") await run().catch(() => undefined);

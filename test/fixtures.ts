@@ -2,7 +2,7 @@
 import { env } from "cloudflare:test";
 import { expect } from "vitest";
 import type { StockSnapshot } from "../src/inventory/inventory.do";
-import { inventoryOf } from "../src/inventory/inventory.client";
+import { productStock } from "../src/inventory/inventory.client";
 import { unique } from "./helpers";
 
 export async function insertCategory(name = unique("Category")): Promise<number> {
@@ -44,7 +44,8 @@ export async function cartLineCount(userId: number): Promise<number> {
   return row!.n;
 }
 
-export const stockOf = (productId: number): Promise<StockSnapshot> => inventoryOf(env, productId).getStock(productId);
+/** A product's exact counts, summed over its stock shards. */
+export const stockOf = (productId: number): Promise<StockSnapshot> => productStock(env, productId).getStock();
 
 /** Units of a product in orders that are not cancelled, according to D1. */
 export async function soldInD1(productId: number): Promise<number> {

@@ -1,5 +1,5 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { db } from "../src/db/client";
 import { inventoryOf, setStock } from "../src/inventory/inventory.client";
 import type { AuthUser } from "../src/env";
@@ -35,8 +35,14 @@ describe("create_order (the original's checks)", () => {
     expect(res.body.items[0]).toMatchObject({ quantity: 2, price_at_purchase: "100.00", subtotal: "200.00" });
     expect(res.body.items[0].product).toMatchObject({ id: product, price: "100.00" });
     expect((await stockOf(product)).available).toBe(8);
-    const projected = await env.DB.prepare("SELECT stock FROM products WHERE id = ?").bind(product).first<{ stock: number }>();
-    expect(projected?.stock).toBe(8);
+    // The D1 projection is written behind, within PROJECTION_FLUSH_MS (1 s) of the change.
+    await vi.waitFor(
+      async () => {
+        const projected = await env.DB.prepare("SELECT stock FROM products WHERE id = ?").bind(product).first<{ stock: number }>();
+        expect(projected?.stock).toBe(8);
+      },
+      { timeout: 3_000, interval: 100 },
+    );
     expect(await cartLineCount(user.id)).toBe(0);
     await expectInvariant(product);
   });

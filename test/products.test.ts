@@ -43,6 +43,7 @@ describe("product create", () => {
         "price",
         "slug",
         "stock",
+        "stock_shards",
         "updated_at",
       ].sort(),
     );

@@ -116,6 +116,8 @@ export const products = sqliteTable(
     stock: integer("stock").notNull().default(0),
     /** Version of the projection last written by the inventory object; older writes are ignored. */
     stockVersion: integer("stock_version").notNull().default(0),
+    /** How many inventory objects (shards) the stock is spread over: 1 for most, more for a flash sale (issue 25). */
+    stockShards: integer("stock_shards").notNull().default(1),
     imageUrl: text("image_url"),
     /** Most units of this product one customer may have in live (not cancelled) orders; null = no limit. */
     maxPerCustomer: integer("max_per_customer"),
@@ -134,6 +136,21 @@ export const products = sqliteTable(
     index("products_active_stock_idx").on(t.isActive, t.stock),
     index("products_below_own_threshold_idx").on(t.isActive, sql`stock - low_stock_threshold`).where(sql`low_stock_threshold is not null`),
   ],
+);
+
+/**
+ * Each stock shard's available units, written behind by the shard (versioned); `products.stock` is their sum,
+ * recomputed in the same D1 batch. A product that was never sharded has one row (shard 0) once its object writes.
+ */
+export const productStockShards = sqliteTable(
+  "product_stock_shards",
+  {
+    productId: integer("product_id").notNull(),
+    shard: integer("shard").notNull(),
+    available: integer("available").notNull(),
+    version: integer("version").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.productId, t.shard] })],
 );
 
 /** User carts only; anonymous carts live in KV. One cart per user. */

@@ -1,21 +1,27 @@
 /**
- * Inventory: one Durable Object per product, the source of truth for its stock.
+ * Inventory: the source of truth for a product's stock. One object per product, or, for a hot product, one per stock
+ * shard (see inventory.shards.ts): every shard is this class and keeps its own part of the stock and its own holds.
  *
- * Invariant: available + reserved + sold == initial + adjustments, and available >= 0.
- * Every method that checks and changes stock does so in one synchronous `transactionSync`, so no other
- * request interleaves between the check and the write. Every order-keyed method is idempotent: a retried
- * reserve holds once, a retried commit sells once, a retried restock restores once.
+ * Invariant, per shard: available + reserved + sold == total (its units, moved in and out counted), available >= 0;
+ * per product: the shards' totals add up to the initial stock plus every admin adjustment.
+ * Every method that checks and changes stock does so in one synchronous `transactionSync`, so no other request
+ * interleaves between the check and the write. Every order-keyed method is idempotent: a retried reserve holds once,
+ * a retried commit sells once, a retried restock restores once. Holds move reserved -> committed -> restocked, or
+ * reserved -> released; never both sold and released. The alarm settles holds whose TTL passed (the Worker died
+ * mid-checkout) by asking D1 whether the order exists.
  *
- * Holds move reserved -> committed -> restocked, or reserved -> released; never both sold and released.
- * Holds are keyed by the order's random `hold_key`, never its number, so holds of two orders can never be confused.
- * The alarm settles holds whose TTL passed (the Worker died mid-checkout) by asking D1 whether the order exists, in
- * the same statement that fences the key against an order batch D1 runs later (released_holds).
- * After each change of `available` the object writes it to D1 `products.stock` with a version, so a stale
- * projection write can never overwrite a newer one. Checkout calls answer before that write (it runs in the
- * background); admin writes wait for it, so the admin's next read shows the new stock.
+ * Units move between shards only by transfer: the giver takes them off its own books and records the transfer
+ * (pending) in one synchronous step, the receiver adds them once per transfer id, and the giver's alarm re-sends any
+ * transfer still pending (a giver that died after recording it loses nothing). Shard 0 (the home) runs every admin
+ * write: it gathers every shard's free units, decides against all of them, and spreads them out again.
+ * The alarm's question to D1 is one statement that also fences the key against an order batch D1 runs later
+ * (released_holds). The D1 projection is written behind (inventory.projection.ts); admin writes wait for it.
  */
 import { DurableObject } from "cloudflare:workers";
 import { logError } from "../lib/log";
+import { objectLocation } from "../placement/location";
+import { PROJECTION_FLUSH_MS, projectionStatements } from "./inventory.projection";
+import { MAX_STOCK_SHARDS, shardName, shares } from "./inventory.shards";
 
 export type HoldState = "reserved" | "committed" | "released" | "restocked";
 
@@ -29,9 +35,25 @@ export interface StockSnapshot {
   version: number;
 }
 
+/** One shard's counts, with the product's shard count and the most it ever had (known to the home, shard 0). */
+export interface ShardSnapshot extends StockSnapshot {
+  shard: number;
+  shards: number;
+  peak: number;
+}
+
 export interface ReserveResult {
   ok: boolean;
   available: number;
+  /** Units this object holds for the order key (with `partial`, possibly fewer than asked; 0 when refused). */
+  held?: number;
+}
+
+export interface ReserveOptions {
+  /** Which of the product's shards this object is (0, the default, is the product's own object). */
+  shard?: number;
+  /** Hold what there is, up to the quantity, rather than nothing when there is less. */
+  partial?: boolean;
 }
 
 /** The outcome of an admin stock write: `ok` false means nothing changed; `previous` is `available` before it. */
@@ -40,6 +62,9 @@ export interface StockWriteResult {
   previous: number;
   snapshot: StockSnapshot;
 }
+
+/** What a hold transition found: no such hold here, done (now or before), or refused (e.g. committing a released hold). */
+export type SettleOutcome = "none" | "ok" | "refused";
 
 interface StockRow extends Record<string, SqlStorageValue> {
   product_id: number;
@@ -50,11 +75,24 @@ interface StockRow extends Record<string, SqlStorageValue> {
   version: number;
 }
 
+interface MetaRow extends Record<string, SqlStorageValue> {
+  shard: number;
+  shards: number;
+  peak: number;
+  retired: number;
+}
+
 interface HoldRow extends Record<string, SqlStorageValue> {
   order_key: string;
   qty: number;
   state: HoldState;
   expires_at: number;
+}
+
+interface TransferRow extends Record<string, SqlStorageValue> {
+  id: string;
+  peer: number;
+  qty: number;
 }
 
 /** How long a hold lives before the alarm settles it (a checkout normally commits within a second). */
@@ -63,6 +101,8 @@ const RETRY_ALARM_MS = 30_000;
 
 export class Inventory extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  /** When the pending projection write is due (null: nothing to write). Lost with the object; the alarm writes anyway. */
+  private flushDue: number | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -83,11 +123,23 @@ export class Inventory extends DurableObject<Env> {
       expires_at INTEGER NOT NULL
     )`);
     this.sql.exec(`CREATE INDEX IF NOT EXISTS holds_reserved_expiry ON holds (state, expires_at)`);
+    // Separate tables (not new columns), so objects created before shards existed need no migration.
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS shard_meta (
+      id INTEGER PRIMARY KEY CHECK (id = 1),
+      shard INTEGER NOT NULL,
+      shards INTEGER NOT NULL DEFAULT 1,
+      peak INTEGER NOT NULL DEFAULT 1,
+      retired INTEGER NOT NULL DEFAULT 0
+    )`);
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS transfers_out (id TEXT PRIMARY KEY, peer INTEGER NOT NULL, qty INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0)`);
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS transfers_in (id TEXT PRIMARY KEY, qty INTEGER NOT NULL)`);
   }
 
-  /** Current counts. The first call for a product seeds the object from the D1 projection. */
-  async getStock(productId: number): Promise<StockSnapshot> {
-    return this.snapshot(await this.ensure(productId));
+  /** This shard's counts. The first call for a product seeds shard 0 from the D1 projection (other shards start empty). */
+  async getStock(productId: number, shard = 0): Promise<ShardSnapshot> {
+    const row = await this.ensure(productId, shard);
+    const meta = this.meta()!;
+    return { ...this.snapshot(row), shard: meta.shard, shards: meta.shards, peak: meta.peak };
   }
 
   /** Admin sets the available stock; the difference is recorded as an adjustment. */
@@ -109,49 +161,73 @@ export class Inventory extends DurableObject<Env> {
   }
 
   /**
-   * Re-writes the D1 projection if it shows another stock than this object (a projection write that failed or died,
-   * or a hand edit). Called by the scheduled sweep; an object that never held stock is left alone (not seeded).
-   * True if healed.
+   * Spreads the product's stock over `shards` objects (home only). Shards beyond the new count are retired: their
+   * free units come home now, and units their holds give back later follow. Nothing is lost or counted twice.
    */
-  async healProjection(d1Stock: number): Promise<boolean> {
-    const row = this.row();
-    // Same stock, older version (e.g. the object seeded itself from D1): nothing a reader could see is wrong.
-    if (!row || d1Stock === row.available) return false;
-    await this.project(row, { force: true });
-    return true;
+  async setShards(productId: number, shards: number): Promise<{ shards: number; peak: number }> {
+    if (!Number.isInteger(shards) || shards < 1 || shards > MAX_STOCK_SHARDS) throw new RangeError(`shards must be 1..${MAX_STOCK_SHARDS}`);
+    await this.ensure(productId, 0);
+    this.sql.exec("UPDATE shard_meta SET shards = ?1, peak = max(peak, ?1)", shards);
+    const meta = this.meta()!;
+    if (meta.peak > 1) {
+      await this.gather(productId, meta);
+      await this.spread(productId);
+      await this.flush();
+    }
+    return { shards: meta.shards, peak: meta.peak };
   }
 
   /**
-   * Holds `qty` units for `orderKey` if that many are available. Idempotent per order key: a retry returns
-   * the outcome of the first call without holding twice.
+   * The sweep's check of an unsharded product, in one call: re-writes the projection if D1 shows another stock than this
+   * object (force: a row written by hand or a seed is wrong whatever its version). An object that never held stock is
+   * left alone. A sharded product's home only answers its `peak`: the client then compares the sum of the shards.
    */
-  async reserve(productId: number, orderKey: string, qty: number, ttlMs = DEFAULT_HOLD_TTL_MS): Promise<ReserveResult> {
-    await this.ensure(productId);
-    const result = this.ctx.storage.transactionSync((): ReserveResult & { changed: boolean } => {
+  async healProjection(d1Stock: number): Promise<{ healed: boolean; peak: number }> {
+    const row = this.row();
+    const peak = this.meta()?.peak ?? 1;
+    if (!row || peak > 1 || d1Stock === row.available) return { healed: false, peak };
+    return { healed: await this.flush(true), peak };
+  }
+
+  /** Writes this shard's row of the projection now (`force`: whatever the row's version, e.g. healing a hand edit). */
+  async flushProjection(force = false): Promise<void> {
+    await this.flush(force);
+  }
+
+  /**
+   * Holds `qty` units for `orderKey` if that many are available (with `partial`, as many as there are, up to `qty`).
+   * Idempotent per order key: a retry returns the outcome of the first call without holding twice.
+   */
+  async reserve(productId: number, orderKey: string, qty: number, ttlMs = DEFAULT_HOLD_TTL_MS, opts: ReserveOptions = {}): Promise<ReserveResult> {
+    await this.ensure(productId, opts.shard ?? 0);
+    const result = this.ctx.storage.transactionSync((): Required<ReserveResult> & { changed: boolean } => {
       const row = this.row()!;
       const hold = this.hold(orderKey);
-      if (hold) return { ok: hold.state === "reserved" || hold.state === "committed", available: row.available, changed: false };
-      if (!Number.isInteger(qty) || qty <= 0 || row.available < qty) return { ok: false, available: row.available, changed: false };
-      const expiresAt = Date.now() + ttlMs;
-      this.sql.exec("INSERT INTO holds (order_key, qty, state, expires_at) VALUES (?, ?, 'reserved', ?)", orderKey, qty, expiresAt);
-      this.sql.exec("UPDATE stock SET available = available - ?, reserved = reserved + ?, version = version + 1 WHERE id = 1", qty, qty);
-      return { ok: true, available: row.available - qty, changed: true };
+      if (hold) {
+        const ok = hold.state === "reserved" || hold.state === "committed";
+        return { ok, available: row.available, held: ok ? hold.qty : 0, changed: false };
+      }
+      const take = !Number.isInteger(qty) || qty <= 0 ? 0 : opts.partial ? Math.min(qty, row.available) : row.available >= qty ? qty : 0;
+      if (take === 0) return { ok: false, available: row.available, held: 0, changed: false };
+      this.sql.exec("INSERT INTO holds (order_key, qty, state, expires_at) VALUES (?, ?, 'reserved', ?)", orderKey, take, Date.now() + ttlMs);
+      this.sql.exec("UPDATE stock SET available = available - ?1, reserved = reserved + ?1, version = version + 1 WHERE id = 1", take);
+      return { ok: take === qty, available: row.available - take, held: take, changed: true };
     });
     if (result.changed) {
+      this.markDirty();
       await this.scheduleAlarm();
-      this.projectInBackground();
     }
-    return { ok: result.ok, available: result.available };
+    return { ok: result.ok, available: result.available, held: result.held };
   }
 
   /** Turns a hold into sold units. Idempotent; false if the hold is unknown or was already released. */
   async commit(orderKey: string): Promise<boolean> {
-    return this.transition(orderKey, "committed");
+    return (await this.transition(orderKey, "committed")) === "ok";
   }
 
   /** Gives back a hold that was never sold (checkout failed). Idempotent; never touches committed units. */
   async release(orderKey: string): Promise<boolean> {
-    return this.transition(orderKey, "released");
+    return (await this.transition(orderKey, "released")) === "ok";
   }
 
   /**
@@ -159,7 +235,13 @@ export class Inventory extends DurableObject<Env> {
    * never committed (the Worker died before committing) is released instead.
    */
   async restock(orderKey: string): Promise<boolean> {
-    return this.transition(orderKey, "restocked");
+    return (await this.transition(orderKey, "restocked")) === "ok";
+  }
+
+  /** A transition that also says whether this shard had the hold at all, and (at the home) how many shards to ask. */
+  async settle(orderKey: string, to: Exclude<HoldState, "reserved">): Promise<{ outcome: SettleOutcome; peak: number }> {
+    const outcome = await this.transition(orderKey, to);
+    return { outcome, peak: this.meta()?.peak ?? 1 };
   }
 
   /** The state of one hold, for tests and reconciliation. */
@@ -167,15 +249,44 @@ export class Inventory extends DurableObject<Env> {
     return this.hold(orderKey)?.state ?? null;
   }
 
+  /** Adds the units of transfer `id` to this shard, once however often it is delivered. */
+  async receiveUnits(productId: number, shard: number, id: string, qty: number, flushNow = false): Promise<void> {
+    await this.ensure(productId, shard);
+    const applied = this.ctx.storage.transactionSync(() => {
+      if (this.sql.exec("SELECT 1 FROM transfers_in WHERE id = ?", id).toArray().length) return false;
+      this.sql.exec("INSERT INTO transfers_in (id, qty) VALUES (?, ?)", id, qty);
+      this.sql.exec("UPDATE stock SET available = available + ?1, total = total + ?1, version = version + 1 WHERE id = 1", qty);
+      if (shard !== 0) this.sql.exec("UPDATE shard_meta SET retired = 0"); // the home spreads units to live shards only
+      return true;
+    });
+    if (!applied) return;
+    if (flushNow) {
+      await this.flush();
+    } else {
+      this.markDirty();
+      await this.scheduleAlarm();
+    }
+  }
+
+  /** Sends every free unit of this shard to the home (which is gathering them), and retires it if asked. */
+  async sendHome(productId: number, shard: number, retire: boolean): Promise<number> {
+    await this.ensure(productId, shard);
+    this.sql.exec("UPDATE shard_meta SET retired = ?", retire ? 1 : 0);
+    const sent = await this.send(productId, 0, this.row()!.available);
+    await this.flush();
+    return sent;
+  }
+
   /**
-   * Settles holds whose TTL passed: if D1 has the order (and it was not cancelled) the units are sold,
-   * otherwise released. At-least-once delivery is fine: each transition is idempotent.
+   * Settles holds whose TTL passed: if D1 has the order (and it was not cancelled) the units are sold, otherwise
+   * released. Re-sends transfers still pending, sends a retired shard's free units home, writes the projection.
+   * At-least-once delivery is fine: every step is idempotent.
    */
   async alarm(): Promise<void> {
     const expired = this.sql
       .exec<HoldRow>("SELECT * FROM holds WHERE state = 'reserved' AND expires_at <= ? ORDER BY expires_at LIMIT 100", Date.now())
       .toArray();
-    let unsettled = false;
+    let retry = false;
     try {
       for (const hold of expired) {
         try {
@@ -194,75 +305,134 @@ export class Inventory extends DurableObject<Env> {
           await this.transition(hold.order_key, order && order.status !== "cancelled" ? "committed" : "released");
         } catch (err) {
           // D1 could not tell: the hold stays reserved and is asked about again on the next alarm.
-          unsettled = true;
+          retry = true;
           logError("alarm could not settle hold", err, { holdKey: hold.order_key });
         }
+      }
+      const row = this.row();
+      if (row) {
+        for (const t of this.sql.exec<TransferRow>("SELECT id, peer, qty FROM transfers_out WHERE done = 0 LIMIT 100").toArray()) {
+          retry = !(await this.deliver(row.product_id, t).catch(() => false)) || retry;
+        }
+        if (this.meta()?.retired && this.row()!.available > 0) await this.send(row.product_id, 0, this.row()!.available).catch(() => (retry = true));
+        retry = !(await this.flush()) || retry;
       }
     } finally {
       // Always re-armed (the runtime gives up on an alarm after a few failed retries, and a quiet product would
       // otherwise keep its expired holds until the next reservation).
-      if (unsettled) await this.ctx.storage.setAlarm(Date.now() + RETRY_ALARM_MS);
-      else await this.scheduleAlarm();
+      await this.scheduleAlarm(retry ? Date.now() + RETRY_ALARM_MS : null);
     }
-    const row = this.row();
-    if (row) await this.project(row);
   }
 
-  private async transition(orderKey: string, to: Exclude<HoldState, "reserved">): Promise<boolean> {
-    const outcome = this.ctx.storage.transactionSync(() => {
+  private async transition(orderKey: string, to: Exclude<HoldState, "reserved">): Promise<SettleOutcome> {
+    const outcome = this.ctx.storage.transactionSync((): { outcome: SettleOutcome; freed: boolean } => {
       const hold = this.hold(orderKey);
-      if (!hold) return { ok: false, changed: false };
-      if (hold.state === to) return { ok: true, changed: false };
+      if (!hold) return { outcome: "none", freed: false };
+      if (hold.state === to) return { outcome: "ok", freed: false };
       const q = hold.qty;
       if (hold.state === "reserved" && to === "committed") {
-        this.sql.exec("UPDATE stock SET reserved = reserved - ?, sold = sold + ?, version = version + 1 WHERE id = 1", q, q);
+        this.sql.exec("UPDATE stock SET reserved = reserved - ?1, sold = sold + ?1, version = version + 1 WHERE id = 1", q);
       } else if (hold.state === "reserved" && (to === "released" || to === "restocked")) {
-        this.sql.exec("UPDATE stock SET reserved = reserved - ?, available = available + ?, version = version + 1 WHERE id = 1", q, q);
+        this.sql.exec("UPDATE stock SET reserved = reserved - ?1, available = available + ?1, version = version + 1 WHERE id = 1", q);
         to = "released";
       } else if (hold.state === "committed" && to === "restocked") {
-        this.sql.exec("UPDATE stock SET sold = sold - ?, available = available + ?, version = version + 1 WHERE id = 1", q, q);
+        this.sql.exec("UPDATE stock SET sold = sold - ?1, available = available + ?1, version = version + 1 WHERE id = 1", q);
       } else {
         // released/restocked are final; committing a released hold or releasing a sold one is refused.
-        return { ok: hold.state === "released" && to === "restocked", changed: false };
+        return { outcome: hold.state === "released" && to === "restocked" ? "ok" : "refused", freed: false };
       }
       this.sql.exec("UPDATE holds SET state = ? WHERE order_key = ?", to, orderKey);
-      return { ok: true, changed: true };
+      return { outcome: "ok", freed: to !== "committed" };
     });
-    if (outcome.changed && to !== "committed") this.projectInBackground();
-    return outcome.ok;
+    if (outcome.freed) {
+      this.markDirty();
+      await this.scheduleAlarm();
+      // A retired shard's units belong with the live shards, where buyers look.
+      const row = this.row()!;
+      if (this.meta()?.retired) this.ctx.waitUntil(this.send(row.product_id, 0, row.available).catch(() => undefined));
+    }
+    return outcome.outcome;
   }
 
   /**
-   * An admin write whose new `available` is decided from the current one (null: refused, nothing changes). The check and
-   * the write run with no await between them, so no reservation can slip in.
+   * An admin write whose new `available` is decided from the current one (null: refused, nothing changes). A sharded
+   * product first gathers every shard's free units here, so the decision sees all of them; the check and the write
+   * run with no await between them, so no reservation can slip in. The snapshot is this object's at that moment.
    */
   private async writeDecided(productId: number, decide: (current: number) => number | null): Promise<StockWriteResult> {
-    await this.ensure(productId);
-    const before = this.row()!; // re-read after the await
+    await this.ensure(productId, 0);
+    const meta = this.meta()!;
+    if (meta.peak > 1) await this.gather(productId, meta);
+    const before = this.row()!; // re-read after the awaits
     const next = decide(before.available);
-    if (next === null) return { ok: false, previous: before.available, snapshot: this.snapshot(before) };
-    this.writeAvailable(next);
-    const row = this.row()!;
-    await this.project(row);
-    return { ok: true, previous: before.available, snapshot: this.snapshot(row) };
+    if (next !== null) {
+      this.sql.exec("UPDATE stock SET available = ?1, total = total + (?1 - available), version = version + 1 WHERE id = 1", next);
+    }
+    const decided = this.row()!;
+    if (meta.peak > 1) await this.spread(productId);
+    await this.flush();
+    return { ok: next !== null, previous: before.available, snapshot: this.snapshot(decided) };
   }
 
-  /** Admin write of `available`; the difference goes into `total` (an adjustment), keeping the invariant. */
-  private writeAvailable(available: number): void {
-    this.sql.exec(
-      "UPDATE stock SET available = ?, total = total + (? - available), version = version + 1 WHERE id = 1",
-      available,
-      available,
-    );
+  /** Home: brings every other shard's free units here (retiring shards beyond the count). Throws if a shard failed. */
+  private async gather(productId: number, meta: MetaRow): Promise<void> {
+    const others = Array.from({ length: meta.peak - 1 }, (_, i) => i + 1);
+    const sent = await Promise.allSettled(others.map((s) => this.stub(productId, s).sendHome(productId, s, s >= meta.shards)));
+    const failed = sent.find((r) => r.status === "rejected");
+    if (failed) {
+      await this.spread(productId).catch(() => undefined);
+      throw failed.reason;
+    }
   }
 
-  /** The projection write of a checkout or cancel: the caller gets its answer without waiting for D1. */
-  private projectInBackground(): void {
-    this.ctx.waitUntil(this.project(this.row()!));
+  /** Home: spreads its free units evenly over the live shards, keeping its own share. */
+  private async spread(productId: number): Promise<void> {
+    const meta = this.meta()!;
+    if (meta.shards <= 1) return;
+    const parts = shares(this.row()!.available, meta.shards);
+    await Promise.all(parts.map((qty, s) => (s > 0 && qty > 0 ? this.send(productId, s, qty, true) : 0)));
+  }
+
+  /** Takes up to `qty` free units off this shard's books and delivers them to shard `to`; returns how many went. */
+  private async send(productId: number, to: number, qty: number, flushNow = false): Promise<number> {
+    const id = crypto.randomUUID();
+    const sent = this.ctx.storage.transactionSync(() => {
+      const units = Math.min(qty, this.row()!.available);
+      if (units <= 0) return 0;
+      this.sql.exec("UPDATE stock SET available = available - ?1, total = total - ?1, version = version + 1 WHERE id = 1", units);
+      this.sql.exec("INSERT INTO transfers_out (id, peer, qty) VALUES (?, ?, ?)", id, to, units);
+      return units;
+    });
+    if (sent === 0) return 0;
+    this.markDirty();
+    if (!(await this.deliver(productId, { id, peer: to, qty: sent }, flushNow))) {
+      await this.scheduleAlarm(Date.now() + RETRY_ALARM_MS);
+      throw new Error(`stock transfer to shard ${to} not delivered yet; the alarm re-sends it`);
+    }
+    return sent;
+  }
+
+  private async deliver(productId: number, t: TransferRow, flushNow = false): Promise<boolean> {
+    try {
+      await this.stub(productId, t.peer).receiveUnits(productId, t.peer, t.id, t.qty, flushNow);
+      this.sql.exec("UPDATE transfers_out SET done = 1 WHERE id = ?", t.id);
+      return true;
+    } catch (err) {
+      logError("stock transfer failed", err, { productId, to: t.peer });
+      return false;
+    }
+  }
+
+  private stub(productId: number, shard: number) {
+    return this.env.INVENTORY.getByName(shardName(productId, shard), objectLocation(this.env)); // created next to the home
   }
 
   private row(): StockRow | null {
     return this.sql.exec<StockRow>("SELECT * FROM stock WHERE id = 1").toArray()[0] ?? null;
+  }
+
+  private meta(): MetaRow | null {
+    return this.sql.exec<MetaRow>("SELECT shard, shards, peak, retired FROM shard_meta WHERE id = 1").toArray()[0] ?? null;
   }
 
   private hold(orderKey: string): HoldRow | null {
@@ -270,56 +440,59 @@ export class Inventory extends DurableObject<Env> {
   }
 
   private snapshot(row: StockRow): StockSnapshot {
-    return {
-      productId: row.product_id,
-      available: row.available,
-      reserved: row.reserved,
-      sold: row.sold,
-      total: row.total,
-      version: row.version,
-    };
+    const { product_id: productId, available, reserved, sold, total, version } = row;
+    return { productId, available, reserved, sold, total, version };
   }
 
   /**
-   * The object's state, created on first use from the D1 projection (products seeded straight into D1,
-   * e.g. by `npm run seed`, have never met their object). Concurrency is blocked while it loads so two
-   * first calls cannot both seed.
+   * The object's state, created on first use: shard 0 from the D1 projection (products seeded straight into D1, e.g.
+   * by `npm run seed`, have never met their object), other shards empty. Concurrency is blocked while shard 0 loads,
+   * so two first calls cannot both seed.
    */
-  private async ensure(productId: number): Promise<StockRow> {
-    const existing = this.row();
-    if (existing) return existing;
-    await this.ctx.blockConcurrencyWhile(async () => {
-      if (this.row()) return;
-      const product = await this.env.DB.prepare("SELECT stock FROM products WHERE id = ?").bind(productId).first<{ stock: number }>();
-      const stock = Math.max(0, product?.stock ?? 0);
-      this.sql.exec("INSERT INTO stock (id, product_id, available, total, version) VALUES (1, ?, ?, ?, 1)", productId, stock, stock);
-    });
+  private async ensure(productId: number, shard: number): Promise<StockRow> {
+    if (!this.row()) {
+      if (shard === 0) {
+        await this.ctx.blockConcurrencyWhile(async () => {
+          if (this.row()) return;
+          const product = await this.env.DB.prepare("SELECT stock FROM products WHERE id = ?").bind(productId).first<{ stock: number }>();
+          const stock = Math.max(0, product?.stock ?? 0);
+          this.sql.exec("INSERT INTO stock (id, product_id, available, total, version) VALUES (1, ?, ?, ?, 1)", productId, stock, stock);
+        });
+      } else {
+        this.sql.exec("INSERT INTO stock (id, product_id, available, total, version) VALUES (1, ?, 0, 0, 1)", productId);
+      }
+    }
+    if (!this.meta()) this.sql.exec("INSERT INTO shard_meta (id, shard) VALUES (1, ?)", shard);
     return this.row()!;
   }
 
-  /**
-   * Writes `available` to the D1 projection unless a newer version is already there. The stock change itself is
-   * already durable here, so a failed projection write is logged, not thrown: the next change or alarm projects again.
-   */
-  private async project(row: StockRow, { force = false } = {}): Promise<void> {
+  /** A change to write to D1 within PROJECTION_FLUSH_MS: the alarm writes every change of that window in one batch. */
+  private markDirty(): void {
+    this.flushDue ??= Date.now() + PROJECTION_FLUSH_MS;
+  }
+
+  /** Writes this shard's projection row and the product's sum; false (logged, retried by the alarm) if D1 failed. */
+  private async flush(force = false): Promise<boolean> {
+    const row = this.row();
+    const meta = this.meta();
+    if (!row || !meta) return true;
+    this.flushDue = null;
     try {
-      // `force` (healing) also overwrites a projection at the same or a newer version: one written by hand or by a
-      // seed is wrong whatever its version says, since this object is the source of truth.
-      const update = "UPDATE products SET stock = ?, stock_version = ? WHERE id = ?";
-      const statement = force
-        ? this.env.DB.prepare(update).bind(row.available, row.version, row.product_id)
-        : this.env.DB.prepare(`${update} AND stock_version < ?`).bind(row.available, row.version, row.product_id, row.version);
-      await statement.run();
+      const p = { productId: row.product_id, shard: meta.shard, available: row.available, version: row.version };
+      await this.env.DB.batch(projectionStatements(this.env.DB, p, force));
+      return true;
     } catch (err) {
-      logError("stock projection failed", err, { productId: row.product_id });
+      logError("stock projection failed", err, { productId: row.product_id, shard: meta.shard });
+      return false;
     }
   }
 
-  private async scheduleAlarm(): Promise<void> {
-    const next = this.sql
-      .exec<{ at: number | null }>("SELECT min(expires_at) AS at FROM holds WHERE state = 'reserved'")
-      .one().at;
-    if (next === null) return void (await this.ctx.storage.deleteAlarm());
+  /** Arms the alarm for the earliest of: a hold's expiry, a due projection write, `extra` (a retry). */
+  private async scheduleAlarm(extra: number | null = null): Promise<void> {
+    const holds = this.sql.exec<{ at: number | null }>("SELECT min(expires_at) AS at FROM holds WHERE state = 'reserved'").one().at;
+    const times = [holds, this.flushDue, extra].filter((t): t is number => t !== null);
+    if (times.length === 0) return void (await this.ctx.storage.deleteAlarm());
+    const next = Math.max(Math.min(...times), Date.now() + 1); // a hold already overdue: as soon as possible
     const current = await this.ctx.storage.getAlarm();
     if (current === null || current > next) await this.ctx.storage.setAlarm(next);
   }

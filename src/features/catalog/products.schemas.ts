@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { parseMoney, priceInput } from "../../lib/money";
 import { readOnly } from "../../lib/openapi";
 import { paginationQuery } from "../../lib/pagination";
+import { MAX_STOCK_SHARDS } from "../../inventory/inventory.shards";
 import { boundedIntQuery } from "../../lib/query";
 import { CategorySchema } from "./categories.schemas";
 import { ProductListSchema } from "./products.view";
@@ -30,6 +31,7 @@ export const ProductDetailSchema = ProductListSchema.omit({ category_name: true 
     description: z.string().nullable(),
     low_stock_threshold: lowStockThreshold,
     category: CategorySchema,
+    stock_shards: z.number().int().min(1).openapi({ description: "How many inventory objects the stock is spread over (admin-set; 1 for most products)" }),
     max_per_customer: z.number().int().nullable().openapi({ description: maxPerCustomerDoc, example: null }),
     updated_at: readOnly(z.string()),
   })
@@ -183,6 +185,18 @@ const productFields = {
     }),
 };
 
+/** A flash sale's knob (README, "How stock stays right"): how many inventory objects the stock is spread over. */
+const stock_shards = z
+  .number()
+  .int()
+  .min(1, "Ensure this value is greater than or equal to 1.")
+  .max(MAX_STOCK_SHARDS, `Ensure this value is less than or equal to ${MAX_STOCK_SHARDS}.`)
+  .openapi({
+    example: 1,
+    description:
+      "How many inventory objects (shards) the stock is spread over: 1 (the default) for most products; about one per 250 checkouts/s expected for a flash sale. Changing it moves units between shards; none are lost or counted twice.",
+  });
+
 const { stock, is_active } = productFields;
 
 /** A relative stock change for admins who restock without reading first; applied in the inventory object. */
@@ -195,15 +209,15 @@ const stock_adjustment = z
   .openapi({ example: 25, description: "Add (or, negative, remove) units; refused if fewer are available. Not with `stock`." });
 
 export const ProductCreateBody = z
-  .object({ ...productFields, stock: stock.default(0), is_active: is_active.default(true) })
+  .object({ ...productFields, stock: stock.default(0), is_active: is_active.default(true), stock_shards: stock_shards.default(1) })
   .openapi("ProductCreate");
 /** PUT needs name, price and category; optional fields left out keep their value (DRF's non-partial update). */
 /** The service refuses both at once (400 naming `stock_adjustment`); the schema says so, for validating clients. */
 const notBothStockFields = { not: { properties: { stock: {}, stock_adjustment: {} }, required: ["stock", "stock_adjustment"] } };
 export const ProductPutBody = z
-  .object({ ...productFields, stock: stock.optional(), is_active: is_active.optional(), stock_adjustment })
+  .object({ ...productFields, stock: stock.optional(), is_active: is_active.optional(), stock_adjustment, stock_shards: stock_shards.optional() })
   .openapi("ProductPut", notBothStockFields);
-export const ProductPatchBody = z.object({ ...productFields, stock_adjustment }).partial().openapi("ProductPatch", notBothStockFields);
+export const ProductPatchBody = z.object({ ...productFields, stock_adjustment, stock_shards }).partial().openapi("ProductPatch", notBothStockFields);
 
 /** `If-Match`: the product's ETag from the GET the form was loaded with; a stale one answers 412. */
 export const IfMatchHeaders = z.object({

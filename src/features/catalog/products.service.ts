@@ -12,7 +12,7 @@ import { detail, errorMessage, fieldError, isForeignKeyViolation, notFound } fro
 import { formatMoney } from "../../lib/money";
 import { assertNoFieldErrors, type FieldErrors } from "../../lib/openapi";
 import { nowIso } from "../../lib/time";
-import { adjustStock, setStock, setStockIf } from "../../inventory/inventory.client";
+import { adjustStock, inventoryOf, setStock, setStockIf, setStockShards } from "../../inventory/inventory.client";
 import type { StockWriteResult } from "../../inventory/inventory.do";
 import { categorySubtreeQuery, renderSubtree } from "./categories.service";
 import type { ProductDetailOut, ProductInput } from "./products.schemas";
@@ -36,7 +36,7 @@ function unknownCategory(err: unknown, category: number | undefined): never {
   throw err;
 }
 
-export type ProductCreateInput = Required<Pick<ProductInput, "name" | "price" | "category" | "stock" | "is_active">> & ProductInput;
+export type ProductCreateInput = Required<Pick<ProductInput, "name" | "price" | "category" | "stock" | "is_active" | "stock_shards">> & ProductInput;
 
 export async function createProduct(db: Database, env: Env, input: ProductCreateInput): Promise<number> {
   assertNoFieldErrors(await productFieldErrors(db, input));
@@ -50,6 +50,7 @@ export async function createProduct(db: Database, env: Env, input: ProductCreate
         description: input.description ?? null,
         pricePaise: input.price,
         stock: input.stock,
+        stockShards: input.stock_shards,
         imageUrl: input.image_url ?? null,
         isActive: input.is_active,
         maxPerCustomer: input.max_per_customer ?? null,
@@ -61,6 +62,7 @@ export async function createProduct(db: Database, env: Env, input: ProductCreate
     unknownCategory(err, input.category);
   }
   await setStock(env, created.id, input.stock);
+  if (input.stock_shards > 1) await setStockShards(env, created.id, input.stock_shards);
   return created.id;
 }
 
@@ -81,6 +83,11 @@ export async function updateProduct(db: Database, env: Env, id: number, input: P
   // would start holding stock for a product that does not exist yet (and not seed itself from the real one later).
   if (!seen && (input.stock !== undefined || input.stock_adjustment !== undefined)) await requireProduct(db, id);
   const stockWrite = await writeStock(env, id, input, seen);
+  // Fewer shards: the units leave the retiring shards before D1 (which checkouts read) names fewer; more shards: D1
+  // first, so checkouts already look at the new shards when units arrive there. Either way no checkout misses a unit.
+  const shardsBefore = input.stock_shards === undefined ? undefined : (await inventoryOf(env, id).getStock(id)).shards;
+  const shrink = shardsBefore !== undefined && input.stock_shards! < shardsBefore;
+  if (shrink) await setStockShards(env, id, input.stock_shards!);
   try {
     const updated = await db
       .update(products)
@@ -93,6 +100,7 @@ export async function updateProduct(db: Database, env: Env, id: number, input: P
         maxPerCustomer: input.max_per_customer,
         lowStockThreshold: input.low_stock_threshold,
         categoryId: input.category,
+        stockShards: input.stock_shards,
         updatedAt: nowIso(),
       })
       .where(and(eq(products.id, id), seen ? eq(products.updatedAt, seen.updated_at) : undefined))
@@ -102,8 +110,10 @@ export async function updateProduct(db: Database, env: Env, id: number, input: P
   } catch (err) {
     // The fields were refused after the stock was written: put the stock back, unless it moved again meanwhile.
     if (stockWrite) await setStockIf(env, id, stockWrite.after, stockWrite.before).catch(() => undefined);
+    if (shrink) await setStockShards(env, id, shardsBefore!).catch(() => undefined);
     throw err;
   }
+  if (shardsBefore !== undefined && !shrink && input.stock_shards !== shardsBefore) await setStockShards(env, id, input.stock_shards!);
 }
 
 async function requireProduct(db: Database, id: number): Promise<void> {
@@ -186,6 +196,7 @@ const toProductDetailOut = (row: Product, category: ProductDetailOut["category"]
   image_url: row.imageUrl,
   is_active: row.isActive,
   category,
+  stock_shards: row.stockShards,
   max_per_customer: row.maxPerCustomer,
   created_at: row.createdAt,
   updated_at: row.updatedAt,

@@ -25,7 +25,8 @@ import type { AuthUser } from "../../env";
 import { randomHex } from "../../lib/crypto";
 import { ApiError, errorMessage, fieldError, isNotNullViolation, isUniqueViolation } from "../../lib/errors";
 import { DEFAULT_HOLD_TTL_MS } from "../../inventory/inventory.do";
-import { inventoryOf } from "../../inventory/inventory.client";
+import { productStock } from "../../inventory/inventory.client";
+import { isSoldOut } from "../../inventory/inventory.shards";
 import { logError } from "../../lib/log";
 import { formatAddress, getAddress } from "../auth/addresses.service";
 import { cancelAndRestock } from "./orders.service";
@@ -51,6 +52,8 @@ export interface CartLine {
   name: string;
   pricePaise: number;
   isActive: boolean;
+  /** How many inventory shards the product's stock is spread over (products.stock_shards). */
+  stockShards: number;
   maxPerCustomer: number | null;
 }
 
@@ -75,6 +78,7 @@ export function cartLinesQuery(db: Database, userId: number) {
       name: products.name,
       pricePaise: products.pricePaise,
       isActive: products.isActive,
+      stockShards: products.stockShards,
       maxPerCustomer: products.maxPerCustomer,
     })
     .from(cartItems)
@@ -137,7 +141,7 @@ function releaseCart(db: Database, userId: number, holdKey: string) {
 }
 
 async function releaseHolds(env: Env, holdKey: string, productIds: number[]) {
-  await Promise.allSettled(productIds.map((id) => inventoryOf(env, id).release(holdKey)));
+  await Promise.allSettled(productIds.map((id) => productStock(env, id).release(holdKey)));
 }
 
 export const checkoutInProgress = () => errorMessage(409, "A checkout of this cart is already in progress");
@@ -166,10 +170,13 @@ export async function createOrder(env: Env, db: Database, user: AuthUser, input:
     if (cart.unpaid >= MAX_UNPAID_ORDERS) {
       throw errorMessage(400, `You have ${cart.unpaid} unpaid orders. Pay for or cancel one before placing another.`);
     }
+    // A product this isolate knows to be sold out is refused before any object call (the client ledger's included).
+    const soldOut = lines.find((l) => isSoldOut(l.productId));
+    if (soldOut) throw errorMessage(400, `Insufficient stock for ${soldOut.name}. Available: 0, Requested: ${soldOut.quantity}`);
     clientHold = await checkPurchaseLimits(env, db, user.id, input.clientIp ?? null, holdKey, lines);
     const deadline = Date.now() + ttl / 2;
     const results = await Promise.allSettled(
-      lines.map((l) => inventoryOf(env, l.productId).reserve(l.productId, holdKey, l.quantity, ttl)),
+      lines.map((l) => productStock(env, l.productId, l.stockShards).reserve(holdKey, l.quantity, ttl)),
     );
     reservesSent = true;
     const refused = results.findIndex((r) => r.status === "rejected" || !r.value.ok);
@@ -193,7 +200,7 @@ export async function createOrder(env: Env, db: Database, user: AuthUser, input:
 
   const orderId = await recordOrder(env, db, user.id, holdKey, shippingAddress, lines, claim);
 
-  const commits = await Promise.allSettled(productIds.map((id) => inventoryOf(env, id).commit(holdKey)));
+  const commits = await Promise.allSettled(productIds.map((id) => productStock(env, id).commit(holdKey)));
   if (commits.some((c) => c.status === "fulfilled" && c.value === false)) {
     // A hold expired and was released before we committed (only after a very slow batch): undo the order.
     await cancelAndRestock(env, db, { id: orderId, holdKey }, ["pending"], productIds);

@@ -11,7 +11,7 @@ import { ORDER_STATUSES, orderItems, orders, payments, UNPAID_ORDER_STATUSES, ty
 import type { AuthUser } from "../../env";
 import { ApiError, errorMessage, fieldError, notFound } from "../../lib/errors";
 import { nowIso } from "../../lib/time";
-import { inventoryOf } from "../../inventory/inventory.client";
+import { productStock } from "../../inventory/inventory.client";
 import { oweRefund, REFUND_LEASE_MS, settleRefund } from "../payments/refunds.service";
 
 /** What cancellation needs to know of an order. */
@@ -50,7 +50,7 @@ export async function cancelAndRestock(env: Env, db: Database, order: OrderRef, 
  */
 async function restockOrder(env: Env, db: Database, order: OrderRef, productIds?: number[]) {
   const ids = productIds ?? (await orderProductIds(db, order.id));
-  if (order.holdKey) await Promise.all(ids.map((id) => inventoryOf(env, id).restock(order.holdKey!)));
+  if (order.holdKey) await Promise.all(ids.map((id) => productStock(env, id).restock(order.holdKey!)));
   await db
     .update(orders)
     .set({ restockedAt: nowIso() })

@@ -8,7 +8,7 @@
 import { and, asc, eq, inArray, isNull, lt, ne, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { orderItems, orders, payments, UNPAID_ORDER_STATUSES } from "../../db/schema";
-import { inventoryOf } from "../../inventory/inventory.client";
+import { productStock } from "../../inventory/inventory.client";
 import { logError } from "../../lib/log";
 import { nowIso } from "../../lib/time";
 
@@ -74,7 +74,7 @@ export async function finishCancellations(env: Env, db: Database, callBudget = R
   }
   const done = await Promise.all(
     chosen.map(async (order) => {
-      const results = await Promise.allSettled((lines.get(order.id) ?? []).map((productId) => inventoryOf(env, productId).restock(order.holdKey)));
+      const results = await Promise.allSettled((lines.get(order.id) ?? []).map((productId) => productStock(env, productId).restock(order.holdKey)));
       const failed = results.find((r) => r.status === "rejected");
       if (failed) logError("sweep restock failed", failed.reason, { orderId: order.id });
       return failed ? null : order.id;

@@ -18,7 +18,7 @@
 import { asc, eq, gt } from "drizzle-orm";
 import { db as drizzle, type Database } from "../../db/client";
 import { products, sweepCursors } from "../../db/schema";
-import { inventoryOf } from "../../inventory/inventory.client";
+import { productStock } from "../../inventory/inventory.client";
 import { logError } from "../../lib/log";
 import { CLAIM_MS, publishEvents } from "../events/outbox";
 import { expireUnpaidOrders, finishCancellations } from "../orders/orders.sweep";
@@ -131,7 +131,7 @@ async function healProjections(env: Env, db: Database): Promise<number> {
     .where(gt(products.id, cursor))
     .orderBy(asc(products.id))
     .limit(SWEEP_BATCH);
-  const healed = await Promise.allSettled(window.map((p) => inventoryOf(env, p.id).healProjection(p.stock)));
+  const healed = await Promise.allSettled(window.map((p) => productStock(env, p.id).healProjection(p.stock)));
   const next = window.length < SWEEP_BATCH ? 0 : window[window.length - 1].id;
   await db
     .insert(sweepCursors)
