@@ -2,9 +2,11 @@
 // runs the write itself: wrangler.toml alone) and after (the edge Worker forwards it to the data Worker through its
 // DATA binding: wrangler.edge.jsonc + wrangler.toml in one `wrangler dev`). Both servers run side by side, each on
 // fresh state, and the rounds alternate (before, after, before, ...) so the machine's drifting load hits both alike.
-// A round: ROUND_ORDERS users with one line in the cart, one checkout each, CONNECTIONS at a time.
+// A round: ROUND_ORDERS users with one line in the cart, one checkout each, CONNECTIONS at a time. Per round: req/s,
+// latency, and the CPU time of the server's processes (wrangler and its workerd processes, from /proc) per checkout.
 // `npm run bench:hop`; BENCH_HOP_ROUNDS (3), BENCH_HOP_ORDERS (150), BENCH_HOP_CONNECTIONS (10).
 import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { api, measure, pool } from "./bench/load.mjs";
 import { d1Execute, ensureDevVars, freshState, removeState, ROOT, startWorker } from "./bench/worker.mjs";
 
@@ -47,6 +49,7 @@ async function round(side, r) {
   const tokens = side.tokens.slice(r * ROUND_ORDERS, (r + 1) * ROUND_ORDERS);
   await pool(tokens, 8, (token, i) => api(base, "/api/cart/add/", { method: "POST", token, body: { product_id: side.products[i % side.products.length], quantity: 1 } }));
   let next = 0;
+  const cpuBefore = groupCpuMs(side.worker.child.pid);
   const row = await measure(`${side.name}, round ${r + 1}`, base, {
     requests: [
       {
@@ -61,8 +64,27 @@ async function round(side, r) {
     connections: CONNECTIONS,
   });
   const created = row.status_codes?.["201"] ?? 0;
-  log(`  ${row.name}: ${row.rps} req/s, p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms, 201 x ${created} of ${ROUND_ORDERS}`);
-  side.rounds.push({ rps: row.rps, p50_ms: row.p50_ms, p99_ms: row.p99_ms, created });
+  // Includes the drain after the round (idle /health checks): a small, equal share on both sides.
+  const cpuPerOrder = Math.round(((groupCpuMs(side.worker.child.pid) - cpuBefore) / ROUND_ORDERS) * 10) / 10;
+  log(`  ${row.name}: ${row.rps} req/s, p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms, ${cpuPerOrder} ms CPU per checkout (wrangler + workerd), 201 x ${created} of ${ROUND_ORDERS}`);
+  side.rounds.push({ rps: row.rps, p50_ms: row.p50_ms, p99_ms: row.p99_ms, cpu_ms: cpuPerOrder, created });
+}
+
+/** CPU time (ms) used so far by every process of a `wrangler dev` group (wrangler, its workerd processes), from /proc. */
+function groupCpuMs(pgid) {
+  const tick = 100; // USER_HZ on Linux
+  let total = 0;
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[2]) !== pgid) continue; // pgrp
+      total += ((Number(fields[11]) + Number(fields[12])) * 1000) / tick; // utime + stime
+    } catch {
+      /* gone */
+    }
+  }
+  return total;
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -73,9 +95,10 @@ try {
   for (const side of sides) await prepare(side);
   for (let r = 0; r < ROUNDS; r++) for (const side of r % 2 === 0 ? sides : [...sides].reverse()) await round(side, r);
   const [before, after] = sides.map((side) => median(side.rounds.map((x) => x.rps)));
-  console.log("\n| side | req/s per round | median req/s | p50 ms (median) |\n|---|---|---:|---:|");
+  console.log("\n| side | req/s per round | median req/s | p50 ms (median) | CPU ms per checkout (median) |\n|---|---|---:|---:|---:|");
   for (const side of sides) {
-    console.log(`| ${side.name} | ${side.rounds.map((x) => x.rps).join(", ")} | ${median(side.rounds.map((x) => x.rps))} | ${median(side.rounds.map((x) => x.p50_ms))} |`);
+    const m = (key) => median(side.rounds.map((x) => x[key]));
+    console.log(`| ${side.name} | ${side.rounds.map((x) => x.rps).join(", ")} | ${m("rps")} | ${m("p50_ms")} | ${m("cpu_ms")} |`);
   }
   console.log(`\nafter / before: ${((after / before) * 100).toFixed(1)} % (target: at least 90 %)`);
 } finally {

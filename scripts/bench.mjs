@@ -410,7 +410,7 @@ function evaluateTargets(scales) {
     for (const row of scale.cost ?? []) {
       const checks = checkBudget(row);
       if (!checks.length) continue;
-      const label = { rt_after_cache: "round trips after the edge-cache lookup", rt: "round trips", do: "DO calls", rows_read: "rows read" };
+      const label = { rt_after_cache: "round trips after the edge-cache lookup", rt: "round trips", do: "DO calls", rows_read: "rows read", long: "long hops", model_ms: "far ms" };
       targets.push({
         target: `${checks.map((b) => `${label[b.key]} <= ${b.max.toLocaleString("en-US")}`).join(", ")} @ ${scale.products}`,
         case: row.case,

@@ -172,11 +172,12 @@ describe("anonymous catalogue reads: one round trip on a cache miss, no Durable 
     ["category tree", () => `/api/categories/?${fresh()}`],
   ];
   for (const [name, path] of cases) {
-    it(`${name}: one round trip after the edge-cache lookup, 0 DO calls`, async () => {
+    it(`${name}: one round trip after the edge-cache lookup, 0 DO calls, 30 ms for a far shopper`, async () => {
       const res = await measure("GET", path());
       expect(res.status).toBe(200);
       expect(afterCacheLookup(res.cost), res.trace).toBeLessThanOrEqual(1);
       expect(res.cost.do, res.trace).toBe(0);
+      expect(res.cost.model_ms, res.trace).toBeLessThanOrEqual(30); // 20 to the edge, the cache lookup, a replica
     });
   }
 

@@ -6,6 +6,7 @@
  */
 import { ApiError } from "../../lib/errors";
 import type { GuardPolicy } from "./login-guard.do";
+import { objectLocation } from "../../placement/location";
 
 const HOUR = 60 * 60_000;
 
@@ -18,7 +19,7 @@ export function registrationPolicy(env: Env): GuardPolicy {
 export async function admitRegistration(env: Env, ip: string | null): Promise<(registered: boolean) => Promise<void>> {
   if (!ip) return async () => undefined;
   const policy = registrationPolicy(env);
-  const guard = env.LOGIN_GUARD.getByName(`register:${ip}`);
+  const guard = env.LOGIN_GUARD.getByName(`register:${ip}`, objectLocation(env));
   const admission = await guard.begin(policy);
   if (!admission.allowed) {
     const retryAfter = String(admission.retryAfterSeconds);

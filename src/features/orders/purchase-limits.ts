@@ -14,6 +14,7 @@ import { products } from "../../db/schema";
 import { ApiError, fieldError } from "../../lib/errors";
 import { logError } from "../../lib/log";
 import { DEFAULT_HOLD_TTL_MS } from "../../inventory/inventory.do";
+import { objectLocation } from "../../placement/location";
 
 /** Units of each product in the user's live orders (every status but cancelled), for the products given. */
 function liveUnitsSql(userId: number) {
@@ -97,7 +98,7 @@ export async function holdForClient(
   lines: ReadonlyArray<{ productId: number; quantity: number; name: string }>,
 ): Promise<ClientHold> {
   if (!clientIp) return noHold;
-  const ledger = env.CLIENT_HOLDS.getByName(`ip:${clientIp}`);
+  const ledger = env.CLIENT_HOLDS.getByName(`ip:${clientIp}`, objectLocation(env));
   const cap = unpaidUnitsCap(env);
   const lifetimeMs = (Number(env.PENDING_ORDER_TTL_SECONDS ?? "1800") + 600) * 1000;
   const admission = await ledger.admit({
