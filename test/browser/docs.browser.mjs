@@ -3,85 +3,25 @@
 // Run with `npm run test:browser`; Chromium comes from Debian (`apt-get install chromium`), or CHROMIUM_PATH.
 // Screenshots go to test-results/ (git-ignored) for a human to look at.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { mkdirSync } from "node:fs";
 import { after, before, test } from "node:test";
-import puppeteer from "puppeteer-core";
+import { launchChromium, startShop } from "./harness.mjs";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const RESULTS = "test-results"; // git-ignored: docs.png (the whole page), docs-top.png, docs-create-order.png
 
-/** A port nobody listens on now (another `wrangler dev` may hold 8787). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
-}
-
-async function waitForServer(url, server, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null) throw new Error(`wrangler dev exited with ${server.exitCode}`);
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${url} did not answer within ${timeoutMs} ms`);
-}
-
-const scratch = mkdtempSync(join(tmpdir(), "docs-browser-"));
-let server;
-let serverLog = "";
+let shop;
 let origin;
 let browser;
 
 before(async () => {
-  const port = await freePort();
-  origin = `http://127.0.0.1:${port}`;
-  // Its own process group, so the whole tree (wrangler, workerd) can be stopped; its own storage, so the
-  // developer's local D1 is left alone.
-  server = spawn(
-    "wrangler",
-    ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()),
-      "--persist-to", join(scratch, "state"), "--show-interactive-dev-session=false", "--log-level", "warn"],
-    { detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
-  );
-  server.stdout.on("data", (d) => (serverLog += d));
-  server.stderr.on("data", (d) => (serverLog += d));
-  try {
-    await waitForServer(`${origin}/health`, server, 90_000);
-  } catch (err) {
-    throw new Error(`${err.message}\n--- wrangler dev output ---\n${serverLog}`);
-  }
-  browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    userDataDir: join(scratch, "profile"),
-    // The background-networking flags keep Chromium's own services from calling home on a closed network.
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  shop = await startShop({ name: "docs", args: () => ["--log-level", "warn"] });
+  origin = shop.origin;
+  browser = await launchChromium(shop.scratch);
 });
 
 after(async () => {
   await browser?.close();
-  if (server?.exitCode === null) {
-    try {
-      process.kill(-server.pid, "SIGTERM");
-    } catch {
-      // already gone
-    }
-  }
-  rmSync(scratch, { recursive: true, force: true });
+  shop?.stop();
 });
 
 test("/docs renders every operation from this origin alone, with no console error or failed request", async () => {

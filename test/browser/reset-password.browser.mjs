@@ -3,79 +3,36 @@
 // log. The test registers a user, asks for a reset, takes the token from that log line, fills the page's form, sees
 // success, and signs in with the new password. Run with `npm run test:browser` (Chromium: see docs.browser.mjs).
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { spawnSync } from "node:child_process";
 import { after, before, test } from "node:test";
-import puppeteer from "puppeteer-core";
+import { launchChromium, startShop } from "./harness.mjs";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const JWT_SECRET = "browser-test-jwt-secret-0123456789abcdef0123456789";
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
-}
-
-async function waitFor(check, timeoutMs, what) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null) throw new Error(`wrangler dev exited with ${server.exitCode}\n${serverLog}`);
-    const value = await check().catch(() => undefined);
-    if (value) return value;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${what}: nothing within ${timeoutMs} ms\n--- wrangler dev output ---\n${serverLog}`);
-}
-
-const scratch = mkdtempSync(join(tmpdir(), "reset-browser-"));
-const state = join(scratch, "state");
-let server;
-let serverLog = "";
+let shop;
 let origin;
 let browser;
 
 before(async () => {
-  const migrated = spawnSync("wrangler", ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
-    encoding: "utf8",
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" },
+  shop = await startShop({
+    name: "reset",
+    prepare(state) {
+      const migrated = spawnSync("wrangler", ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
+        encoding: "utf8",
+        env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" },
+      });
+      assert.equal(migrated.status, 0, migrated.stderr);
+    },
+    // No email provider: the email (with its link) is written to the dev log, which the test reads.
+    args: (origin) => ["--var", `JWT_SECRET:${JWT_SECRET}`, "--var", "EMAIL_DEV_LOG:1", "--var", "RESEND_API_KEY:", "--var", `PUBLIC_BASE_URL:${origin}`],
   });
-  assert.equal(migrated.status, 0, migrated.stderr);
-  const port = await freePort();
-  origin = `http://127.0.0.1:${port}`;
-  server = spawn(
-    "wrangler",
-    ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()), "--persist-to", state,
-      "--show-interactive-dev-session=false", "--var", "JWT_SECRET:browser-test-jwt-secret-0123456789abcdef0123456789", "--var", "EMAIL_DEV_LOG:1", "--var", "RESEND_API_KEY:", "--var", `PUBLIC_BASE_URL:${origin}`],
-    { detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
-  );
-  server.stdout.on("data", (d) => (serverLog += d));
-  server.stderr.on("data", (d) => (serverLog += d));
-  await waitFor(async () => (await fetch(`${origin}/health`)).ok, 90_000, "GET /health");
-  browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    userDataDir: join(scratch, "profile"),
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  origin = shop.origin;
+  browser = await launchChromium(shop.scratch);
 });
 
 after(async () => {
   await browser?.close();
-  if (server?.exitCode === null) {
-    try {
-      process.kill(-server.pid, "SIGTERM");
-    } catch {
-      // already gone
-    }
-  }
-  rmSync(scratch, { recursive: true, force: true });
+  shop?.stop();
 });
 
 const post = (path, body) =>
@@ -87,12 +44,12 @@ test("/reset-password/ sets a new password from the emailed link, with no consol
   const oldPassword = "Sturdy-Passw0rd!";
   const newPassword = "Fresh-Meadow-4821!";
   const registered = await post("/api/auth/register/", { username, email, password: oldPassword, password2: oldPassword });
-  assert.equal(registered.status, 201, `${await registered.text()}\n${serverLog}`);
+  assert.equal(registered.status, 201, `${await registered.text()}\n${shop.log}`);
   assert.equal((await post("/api/auth/password-reset/", { email })).status, 200);
 
   // The Queue consumer writes the email to the dev log: recipient, subject and the link.
-  const link = await waitFor(
-    async () => new RegExp(`"to":"${email}"[^\\n]*"link":"([^"]+)"`).exec(serverLog)?.[1],
+  const link = await shop.waitFor(
+    async () => new RegExp(`"to":"${email}"[^\\n]*"link":"([^"]+)"`).exec(shop.log)?.[1],
     60_000,
     "the reset email in the dev log",
   );
