@@ -228,6 +228,37 @@ describe("profile", () => {
     // the user's own name and email are not "taken"
     expect((await api("PATCH", "/api/auth/profile/", { token: b.access, body: { username: b.username, email: b.email } })).status).toBe(200);
   });
+
+  it("moves the email (where a password reset goes) only with the account's password, never with a token alone", async () => {
+    const user = await registerUser();
+    const moved = unique("moved") + "@example.com";
+    const withoutPassword = await api("PATCH", "/api/auth/profile/", { token: user.access, body: { email: moved } });
+    expect(withoutPassword.status).toBe(400);
+    expect(withoutPassword.body).toEqual({ current_password: ["Your password is required to change the email."] });
+    const wrong = await api("PUT", "/api/auth/profile/", { token: user.access, body: { username: user.username, email: moved, current_password: "Not-The-Passw0rd!" } });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body).toEqual({ current_password: ["Wrong password."] });
+    expect((await api("GET", "/api/auth/profile/", { token: user.access })).body.email).toBe(user.email);
+    // the same email in another case is no change; other fields need no password
+    const sameEmail = await api("PATCH", "/api/auth/profile/", { token: user.access, body: { email: user.email.toUpperCase(), first_name: "Asha" } });
+    expect(sameEmail.status).toBe(200);
+    const ok = await api("PATCH", "/api/auth/profile/", { token: user.access, body: { email: moved, current_password: user.password } });
+    expect(ok.status).toBe(200);
+    expect(ok.body.email).toBe(moved);
+  });
+
+  it("counts wrong passwords on an email change as failed logins, so a token cannot guess the password", async () => {
+    const user = await registerUser();
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await api("PATCH", "/api/auth/profile/", { token: user.access, body: { email: `g${i}-${user.email}`, current_password: `Guess-${i}-Passw0rd!` } });
+      statuses.push(res.status);
+    }
+    expect(statuses.slice(0, 5)).toEqual([400, 400, 400, 400, 400]);
+    expect(statuses[5]).toBe(429);
+    const right = await api("PATCH", "/api/auth/profile/", { token: user.access, body: { email: `final-${user.email}`, current_password: user.password } });
+    expect(right.status).toBe(429);
+  });
 });
 
 describe("tokens", () => {

@@ -94,11 +94,13 @@ export const getProfile: Handler<typeof routes.getProfileRoute> = async (c) => {
 };
 
 export const putProfile: Handler<typeof routes.putProfileRoute> = async (c) => {
-  return c.json(toUserOut(await updateProfile(c.get("db"), currentUser(c).id, c.req.valid("json"))), 200);
+  const user = await updateProfile(c.env, c.get("db"), currentUser(c), c.req.valid("json"), c.req.header("CF-Connecting-IP"));
+  return c.json(toUserOut(user), 200);
 };
 
 export const patchProfile: Handler<typeof routes.patchProfileRoute> = async (c) => {
-  return c.json(toUserOut(await updateProfile(c.get("db"), currentUser(c).id, c.req.valid("json"))), 200);
+  const user = await updateProfile(c.env, c.get("db"), currentUser(c), c.req.valid("json"), c.req.header("CF-Connecting-IP"));
+  return c.json(toUserOut(user), 200);
 };
 
 export const changePasswordHandler: Handler<typeof routes.changePasswordRoute> = async (c) => {

@@ -88,7 +88,7 @@ export const putProfileRoute = createRoute({
   summary: "Replace the caller's profile (username required)",
   ...authed,
   request: jsonBody(ProfilePutBody),
-  responses: { 200: json(UserSchema, "Profile"), ...errors(400, 401) },
+  responses: { 200: json(UserSchema, "Profile"), ...errors(400, 401, 429) },
 });
 
 export const patchProfileRoute = createRoute({
@@ -99,7 +99,7 @@ export const patchProfileRoute = createRoute({
   summary: "Update some fields of the caller's profile",
   ...authed,
   request: jsonBody(ProfilePatchBody),
-  responses: { 200: json(UserSchema, "Profile"), ...errors(400, 401) },
+  responses: { 200: json(UserSchema, "Profile"), ...errors(400, 401, 429) },
 });
 
 export const changePasswordRoute = createRoute({

@@ -73,10 +73,22 @@ export const LogoutBody = RefreshBody.extend({
 
 export const MessageSchema = z.object({ message: z.string() }).openapi("Message");
 
+const currentPassword = z.string().min(1).max(128).optional().openapi({
+  description:
+    "The account's password, required when `email` changes: the email is where a password reset goes, so an access " +
+    "token alone must not move it. A wrong one counts as a failed login (same limits, 429 with `Retry-After`).",
+});
 const profileFields = { username, email, first_name: name, last_name: name, phone };
-export const ProfilePatchBody = z.object(profileFields).partial().openapi("ProfilePatch");
+export const ProfilePatchBody = z.object(profileFields).partial().extend({ current_password: currentPassword }).openapi("ProfilePatch");
 export const ProfilePutBody = z
-  .object({ ...profileFields, email: email.optional(), first_name: name.optional(), last_name: name.optional(), phone: phone.optional() })
+  .object({
+    ...profileFields,
+    email: email.optional(),
+    first_name: name.optional(),
+    last_name: name.optional(),
+    phone: phone.optional(),
+    current_password: currentPassword,
+  })
   .openapi("ProfilePut");
 
 export const ChangePasswordBody = z

@@ -228,6 +228,20 @@ export async function logout(db: Database, secret: string, user: AuthUser, refre
 }
 
 /**
+ * Checks a signed-in user's password through the login throttle (same keys and limits as login), so an access token
+ * alone is no way to guess it; a wrong one is a 400 naming `field`.
+ */
+async function confirmPassword(env: Env, db: Database, user: AuthUser, input: { password: string; field: string; clientIp?: string }) {
+  const [attempt, [row]] = await Promise.all([
+    beginLogin(env, user.username, input.clientIp),
+    db.select().from(users).where(eq(users.id, user.id)),
+  ]);
+  const ok = !!row && (await verifyPassword(input.password, row.passwordHash));
+  await finishLogin(attempt, ok ? "success" : "failure");
+  if (!ok) throw fieldError(input.field, "Wrong password.");
+}
+
+/**
  * Changes the password after checking `old_password` through the login throttle (same keys and limits as login), so
  * an access token alone is no way to guess the password. The new hash and the session to spare go in one UPDATE; the
  * trigger of migration 0007 then ends every other session and every device token in that same statement.
@@ -235,13 +249,7 @@ export async function logout(db: Database, secret: string, user: AuthUser, refre
 export async function changePassword(env: Env, db: Database, user: AuthUser, input: { oldPassword: string; newPassword: string; clientIp?: string }) {
   const problems = passwordProblems(input.newPassword, { username: user.username, email: user.email });
   if (problems.length) throw new ApiError(400, { new_password: problems });
-  const [attempt, [row]] = await Promise.all([
-    beginLogin(env, user.username, input.clientIp),
-    db.select().from(users).where(eq(users.id, user.id)),
-  ]);
-  const ok = !!row && (await verifyPassword(input.oldPassword, row.passwordHash));
-  await finishLogin(attempt, ok ? "success" : "failure");
-  if (!ok) throw fieldError("old_password", "Wrong password.");
+  await confirmPassword(env, db, user, { password: input.oldPassword, field: "old_password", clientIp: input.clientIp });
   await db
     .update(users)
     .set({ passwordHash: await hashPassword(input.newPassword), keepSessionId: user.sessionId })
@@ -260,10 +268,20 @@ export interface ProfileInput {
   first_name?: string;
   last_name?: string;
   phone?: string | null;
+  current_password?: string;
 }
 
-export async function updateProfile(db: Database, id: number, input: ProfileInput): Promise<User> {
+/**
+ * Updates the caller's profile. A new email needs the account's password (`current_password`): the email is where a
+ * password reset goes, so a stolen access token must not be able to move it and then take the account.
+ */
+export async function updateProfile(env: Env, db: Database, user: AuthUser, input: ProfileInput, clientIp?: string): Promise<User> {
+  const id = user.id;
   assertNoFieldErrors(await userFieldErrors(db, { username: input.username, email: input.email }, id));
+  if (input.email !== undefined && input.email.toLowerCase() !== user.email.toLowerCase()) {
+    if (!input.current_password) throw fieldError("current_password", "Your password is required to change the email.");
+    await confirmPassword(env, db, user, { password: input.current_password, field: "current_password", clientIp });
+  }
   const changes = {
     username: input.username,
     email: input.email,
