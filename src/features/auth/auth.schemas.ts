@@ -12,7 +12,8 @@ const username = z
   .openapi({ example: "alice" });
 const email = z.string().trim().max(254).pipe(z.email("Enter a valid email address.")).openapi({ example: "alice@example.com" });
 const name = z.string().max(150);
-const phone = z.string().trim().max(15).nullable();
+// An explicit example: generated clients and the Postman collection send it, and a random one may pass 15 characters.
+const phone = z.string().trim().max(15).nullable().openapi({ example: "+919876543210" });
 const password = z.string().min(1).max(128).openapi({ example: "Str0ng-Passw0rd!" });
 
 export const UserSchema = z
@@ -74,6 +75,7 @@ export const LogoutBody = RefreshBody.extend({
 export const MessageSchema = z.object({ message: z.string() }).openapi("Message");
 
 const currentPassword = z.string().min(1).max(128).optional().openapi({
+  example: "Str0ng-Passw0rd!",
   description:
     "The account's password, required when `email` changes: the email is where a password reset goes, so an access " +
     "token alone must not move it. A wrong one counts as a failed login (same limits, 429 with `Retry-After`).",
