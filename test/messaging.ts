@@ -49,17 +49,27 @@ export function mailingEnv() {
   return { recorder, bindings };
 }
 
-/** Runs the consumer until the recorded Queue is empty (fan-outs produce more messages); returns each round's spies. */
+/** Runs the consumer on one batch; returns each message's retry and ack spies. */
+export async function consume(queue: string, bodies: EventMessage[], bindings: Env, attempts = 1) {
+  const batch = createMessageBatch<EventMessage>(
+    queue,
+    bodies.map((body, i) => ({ id: `m${i}-${unique("")}`, timestamp: new Date(), attempts, body })),
+  );
+  const retries = batch.messages.map((m) => vi.spyOn(m, "retry"));
+  const acks = batch.messages.map((m) => vi.spyOn(m, "ack"));
+  const ctx = createExecutionContext();
+  await worker.queue(batch, bindings, ctx);
+  await waitOnExecutionContext(ctx);
+  return { retries, acks };
+}
+
+/** Runs the consumer until the recorded Queue is empty (fan-outs produce more messages); returns the retried bodies. */
 export async function drain(recorder: ReturnType<typeof recordingQueue>, bindings: Env, attempts = 1) {
   const retried: EventMessage[] = [];
   while (recorder.sent.length) {
     const bodies = recorder.sent.splice(0);
-    const batch = createMessageBatch<EventMessage>(EVENTS_QUEUE, bodies.map((body, i) => ({ id: `m${i}-${unique("")}`, timestamp: new Date(), attempts, body })));
-    const spies = batch.messages.map((m) => vi.spyOn(m, "retry"));
-    const ctx = createExecutionContext();
-    await worker.queue(batch, bindings, ctx);
-    await waitOnExecutionContext(ctx);
-    spies.forEach((spy, i) => spy.mock.calls.length && retried.push(bodies[i]));
+    const { retries } = await consume(EVENTS_QUEUE, bodies, bindings, attempts);
+    retries.forEach((spy, i) => spy.mock.calls.length && retried.push(bodies[i]));
   }
   return retried;
 }

@@ -4,13 +4,13 @@
  * vitest plugin serves wrangler.toml's queues; WEBHOOK_RETRY_DELAYS is 1 s here); the others hand the consumer its
  * batches themselves, with a Queue binding that records what is sent, so attempts and delays are exact.
  */
-import { createExecutionContext, createMessageBatch, env, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import worker from "../src/index";
-import { EVENTS_DLQ, EVENTS_QUEUE, type EventMessage } from "../src/features/events/events";
+import { EVENTS_DLQ, EVENTS_QUEUE } from "../src/features/events/events";
 import { runSweep } from "../src/features/sweep/sweep.service";
 import { fillCart, insertProduct } from "./fixtures";
+import { consume, recordingQueue } from "./messaging";
 import { api, createAdmin, registerUser, type TestUser, unique } from "./helpers";
 import { envWith } from "./platform-fakes";
 
@@ -63,30 +63,6 @@ async function placeOrder(user: TestUser, options: { env?: Env } = {}) {
 
 /** Checks the Standard Webhooks signature with the reference package; returns the verified payload. */
 const verified = (secret: string, call: Received) => new Webhook(secret).verify(call.body, call.headers) as Received["payload"];
-
-/** A Queue binding that keeps what is sent, for a test to hand to the consumer itself. */
-function recordingQueue() {
-  const sent: EventMessage[] = [];
-  const queue = {
-    send: async (body: EventMessage) => void sent.push(body),
-    sendBatch: async (messages: { body: EventMessage }[]) => void sent.push(...messages.map((m) => m.body)),
-  } as unknown as Queue;
-  return { sent, queue };
-}
-
-/** Runs the consumer on one batch; returns each message's retry spy. */
-async function consume(queue: string, bodies: EventMessage[], bindings: Env, attempts = 1) {
-  const batch = createMessageBatch<EventMessage>(
-    queue,
-    bodies.map((body, i) => ({ id: `m${i}-${unique("")}`, timestamp: new Date(), attempts, body })),
-  );
-  const retries = batch.messages.map((m) => vi.spyOn(m, "retry"));
-  const acks = batch.messages.map((m) => vi.spyOn(m, "ack"));
-  const ctx = createExecutionContext();
-  await worker.queue(batch, bindings, ctx);
-  await waitOnExecutionContext(ctx);
-  return { retries, acks };
-}
 
 const deliveriesOf = async (endpointId: number) =>
   (await api("GET", `/api/webhooks/${endpointId}/deliveries/`, { token: admin.access })).body.results as any[];

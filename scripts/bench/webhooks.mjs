@@ -7,7 +7,8 @@
 // aged past the sweep's one-minute wait. Then the Worker starts and the scheduled sweep (GET /__scheduled) publishes
 // them; the clock runs from the first sweep to the 3,000th POST the receiver accepts.
 import { createServer } from "node:http";
-import { d1Execute, freePort, freshState, removeState, startWorker } from "./worker.mjs";
+import { freePort } from "../lib/free-port.mjs";
+import { d1Execute, freshState, removeState, startWorker } from "./worker.mjs";
 
 export const WEBHOOK_EVENTS = Number(process.env.BENCH_WEBHOOK_EVENTS ?? 1000);
 const ENDPOINTS = 3;

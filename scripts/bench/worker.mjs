@@ -2,26 +2,13 @@
 // Every child is spawned in its own process group; `stopAll()` kills the groups (also on errors and signals).
 import { spawn, execFile } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "../lib/free-port.mjs";
 
 export const ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 export const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
 const children = new Set();
-
-/** A free loopback TCP port (asked from the OS). */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Runs a command to completion in its own process group; rejects with its output on failure. */
 export function run(cmd, args, { timeoutMs = 600_000, env = {} } = {}) {

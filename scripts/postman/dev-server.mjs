@@ -5,9 +5,9 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "../lib/free-port.mjs";
 
 /**
  * Writes `settings` as .dev.vars and returns the function that puts the previous file back (or removes it), which
@@ -32,19 +32,6 @@ function swapDevVars(settings) {
     });
   }
   return restore;
-}
-
-/** A TCP port nothing listens on right now. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const wrangler = (args, persistTo) =>

@@ -3,23 +3,12 @@
 // `apt-get install chromium`, or the binary in CHROMIUM_PATH.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import puppeteer from "puppeteer-core";
+import { freePort } from "../../scripts/lib/free-port.mjs";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-
-/** A port nobody listens on now (another `wrangler dev` may hold 8787). */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
-}
 
 /**
  * Serves the shop with `wrangler dev` on free ports and storage in a scratch folder (the developer's local D1 is left
