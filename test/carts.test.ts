@@ -1,5 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { runSweep } from "../src/features/sweep/sweep.service";
 import { setStock } from "../src/inventory/inventory.client";
 import { api, login, registerUser } from "./helpers";
 import { insertProduct } from "./fixtures";
@@ -23,6 +24,16 @@ async function guestCartWith(productId: number, quantity = 1) {
 
 const linesOf = (cart: { items: Array<{ product: { id: number }; quantity: number }> }) =>
   cart.items.map((item) => [item.product.id, item.quantity]);
+
+/** An anonymous cart as stored in D1: its lines (product, quantity), or null when there is no such cart. */
+async function storedGuestCart(id: string): Promise<Array<[number, number]> | null> {
+  const cart = await env.DB.prepare("SELECT id FROM guest_carts WHERE token = ?").bind(id).first<{ id: number }>();
+  if (!cart) return null;
+  const { results } = await env.DB.prepare("SELECT product_id, quantity FROM guest_cart_items WHERE cart_id = ? ORDER BY id")
+    .bind(cart.id)
+    .all<{ product_id: number; quantity: number }>();
+  return results.map((row) => [row.product_id, row.quantity]);
+}
 
 async function userCartLines(token: string) {
   const res = await api("GET", "/api/cart/", { token });
@@ -63,16 +74,22 @@ describe("anonymous cart", () => {
     expect(item.product).toMatchObject({ id: productId, price: "129.99", stock: 5, is_active: true });
   });
 
-  it("stores the cart in KV with a 30-day TTL and no prices", async () => {
-    const productId = await insertProduct();
-    const { id } = await guestCartWith(productId, 3);
-    const { keys } = await env.CARTS.list({ prefix: id });
-    const thirtyDays = Date.now() / 1000 + 30 * 24 * 3600;
-    expect(keys[0].expiration).toBeGreaterThan(thirtyDays - 60);
-    expect(keys[0].expiration).toBeLessThanOrEqual(thirtyDays + 60);
-    const stored = await env.CARTS.get<Record<string, unknown>>(id, "json");
-    expect(stored).toMatchObject({ items: [{ id: 1, product_id: productId, quantity: 3 }], next_item_id: 2 });
-    expect(JSON.stringify(stored)).not.toContain("price");
+  it("stores one D1 row per line and no prices, and the sweep deletes a cart left untouched for 30 days", async () => {
+    const [kept, idle] = [await insertProduct(), await insertProduct()];
+    const { id } = await guestCartWith(kept, 3);
+    const old = await guestCartWith(idle, 1);
+    expect(await storedGuestCart(id)).toEqual([[kept, 3]]);
+    const columns = await env.DB.prepare("SELECT name FROM pragma_table_info('guest_cart_items')").all<{ name: string }>();
+    expect(columns.results.map((c) => c.name).join()).not.toMatch(/price/);
+
+    const thirtyOneDaysAgo = new Date(Date.now() - 31 * 24 * 3600 * 1000).toISOString();
+    await env.DB.prepare("UPDATE guest_carts SET updated_at = ? WHERE token = ?").bind(thirtyOneDaysAgo, old.id).run();
+    await runSweep(env);
+    expect(await storedGuestCart(old.id)).toBeNull();
+    expect((await api("GET", "/api/cart/", { headers: old.byHeader })).body).toMatchObject({ id: null, items: [] });
+    expect(await storedGuestCart(id)).toEqual([[kept, 3]]);
+    const orphans = await env.DB.prepare("SELECT count(*) AS n FROM guest_cart_items WHERE cart_id NOT IN (SELECT id FROM guest_carts)").first<{ n: number }>();
+    expect(orphans?.n).toBe(0);
   });
 
   it.each(["cookie", "header"] as const)("keeps the same cart and stable item ids through the %s", async (via) => {
@@ -115,7 +132,7 @@ describe("anonymous cart", () => {
     const res = await api("POST", "/api/cart/add/", { body: { product_id: productId }, headers: { "X-Cart-Id": planted } });
     expect(res.status).toBe(200);
     expect(res.body.id).not.toBe(planted);
-    expect(await env.CARTS.get(planted)).toBeNull();
+    expect(await storedGuestCart(planted)).toBeNull();
   });
 
   it("keeps anonymous shoppers apart", async () => {
@@ -385,7 +402,7 @@ describe("merge on register and login", () => {
     await api("POST", "/api/cart/add/", { body: { product_id: p2, quantity: 3 }, headers: guest.byCookie });
     const user = await registerUser("merge", guest.byCookie);
     expect(await userCartLines(user.access)).toEqual([[p1, 2], [p2, 3]]);
-    expect(await env.CARTS.get(guest.id)).toBeNull();
+    expect(await storedGuestCart(guest.id)).toBeNull();
     expect((await api("GET", "/api/cart/", { headers: guest.byCookie })).body).toMatchObject({ id: null, items: [] });
   });
 
@@ -410,7 +427,7 @@ describe("merge on register and login", () => {
     // The browser's cookie for the merged cart is cleared.
     expect(res.headers.getSetCookie().find((c) => c.startsWith("cart_id="))).toMatch(/^cart_id=;.*Max-Age=0/);
     expect(await userCartLines(user.access)).toEqual([[capped, 4], [fresh, 5]]);
-    expect(await env.CARTS.get(guest.id)).toBeNull();
+    expect(await storedGuestCart(guest.id)).toBeNull();
 
     // A retried login finds no anonymous cart and adds nothing twice.
     expect((await login(user.username, user.password, guest.byHeader)).status).toBe(200);
@@ -448,7 +465,7 @@ describe("merge on register and login", () => {
     const guest = await guestCartWith(productId, 2);
     expect((await login(user.username, "Wrong-Passw0rd!", guest.byHeader)).status).toBe(401);
     expect(await userCartLines(user.access)).toEqual([]);
-    expect(await env.CARTS.get(guest.id)).not.toBeNull();
+    expect(linesOf((await api("GET", "/api/cart/", { headers: guest.byHeader })).body)).toEqual([[productId, 2]]);
   });
 });
 

@@ -168,21 +168,45 @@ export const carts = sqliteTable("carts", {
   updatedAt: updatedAt(),
 });
 
-export const cartItems = sqliteTable(
-  "cart_items",
+/**
+ * Anonymous carts (issue 27 scenario 6, issue 24): written next to the D1 primary, so a write always starts from the
+ * cart as it is, wherever the shopper's previous request ran. `token` is the minted id the client holds (cookie
+ * `cart_id` or header `X-Cart-Id`); a cart idle for 30 days is deleted by the sweep (`updated_at` index).
+ */
+export const guestCarts = sqliteTable(
+  "guest_carts",
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
-    cartId: integer("cart_id")
-      .notNull()
-      .references(() => carts.id, { onDelete: "cascade" }),
-    productId: integer("product_id")
-      .notNull()
-      .references(() => products.id, { onDelete: "cascade" }),
-    quantity: integer("quantity").notNull(),
-    addedAt: text("added_at").notNull().default(now),
+    token: text("token").notNull().unique(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex("cart_items_cart_product_unique").on(t.cartId, t.productId)],
+  (t) => [index("guest_carts_updated_idx").on(t.updatedAt)],
 );
+
+/** One line per product of a cart; user and anonymous carts have the same line table shape. */
+function cartLinesTable<Name extends string>(name: Name, cartId: () => AnySQLiteColumn) {
+  return sqliteTable(
+    name,
+    {
+      id: integer("id").primaryKey({ autoIncrement: true }),
+      cartId: integer("cart_id")
+        .notNull()
+        .references(cartId, { onDelete: "cascade" }),
+      productId: integer("product_id")
+        .notNull()
+        .references(() => products.id, { onDelete: "cascade" }),
+      quantity: integer("quantity").notNull(),
+      addedAt: text("added_at").notNull().default(now),
+    },
+    (t) => [uniqueIndex(`${name}_cart_product_unique`).on(t.cartId, t.productId)],
+  );
+}
+
+export const cartItems = cartLinesTable("cart_items", () => carts.id);
+export const guestCartItems = cartLinesTable("guest_cart_items", () => guestCarts.id);
+/** Either line table, for the code both kinds of cart share (carts/cart-lines.ts). */
+export type CartLinesTable = ReturnType<typeof cartLinesTable<string>>;
 
 export const ORDER_STATUSES = [
   "pending",
@@ -336,18 +360,6 @@ export const releasedHolds = sqliteTable(
     releasedAt: integer("released_at").notNull(),
   },
   (t) => [index("released_holds_released_idx").on(t.releasedAt)],
-);
-
-/** Anonymous cart lines (per line version) already merged into a user's cart: a merge adds each version once. */
-export const guestCartMerges = sqliteTable(
-  "guest_cart_merges",
-  {
-    cartId: text("cart_id").notNull(),
-    productId: integer("product_id").notNull(),
-    version: text("version").notNull(),
-    mergedAt: integer("merged_at").notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.cartId, t.productId, t.version] }), index("guest_cart_merges_merged_idx").on(t.mergedAt)],
 );
 
 /** Where each bounded pass of the scheduled sweep resumes (e.g. the last product id whose projection was checked). */

@@ -5,7 +5,7 @@
  * - finishes cancels whose restock never completed (after their refund is confirmed or known pending);
  * - heals the D1 stock projection of products whose inventory object is ahead of it (a rotating window);
  * - purges expired idempotency keys, webhook event ids older than 7 days, sessions past their refresh expiry and
- *   hold fences (released_holds) older than a day, and guest-cart merge records older than a guest cart lives;
+ *   hold fences (released_holds) older than a day, and anonymous carts untouched for 30 days;
  * - sends order events still unsent after a minute to the events Queue (src/features/events/outbox.ts).
  * I/O budget of one run (whatever the backlog): at most RESTOCK_CALLS_PER_RUN (1,000) inventory object calls to
  * restock + SWEEP_BATCH (100) to heal projections, REFUND_BATCH (20) Razorpay calls, and about 60 D1 queries: about
@@ -21,6 +21,7 @@ import { products, sweepCursors } from "../../db/schema";
 import { productStock } from "../../inventory/inventory.client";
 import { logError } from "../../lib/log";
 import { CLAIM_MS, publishEvents } from "../events/outbox";
+import { GUEST_CART_TTL_SECONDS } from "../carts/guest-cart.store";
 import { expireUnpaidOrders, finishCancellations } from "../orders/orders.sweep";
 import { settleDueRefunds } from "../payments/refunds.service";
 
@@ -33,7 +34,6 @@ const DEFAULT_PENDING_TTL_SECONDS = 1800;
 /** Longer than Razorpay's 24 hours of webhook retries, so a late retry is still recognised as a duplicate. */
 const WEBHOOK_EVENT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 const HOLD_FENCE_RETENTION_MS = 24 * 60 * 60 * 1000;
-const GUEST_MERGE_RETENTION_MS = 31 * 24 * 60 * 60 * 1000;
 
 export interface SweepReport {
   expiredOrders: number;
@@ -97,8 +97,9 @@ export async function runSweep(env: Env, now = Date.now()): Promise<SweepReport>
       purge(env.DB, "sessions", "expires_at", Math.floor(now / 1000)),
       // a fence matters only while an order batch for its key could still reach D1 (seconds; a day is plenty)
       purge(env.DB, "released_holds", "released_at", now - HOLD_FENCE_RETENTION_MS),
-      // an anonymous cart lives 30 days in KV: past that, no login can bring its lines back
-      purge(env.DB, "guest_cart_merges", "merged_at", now - GUEST_MERGE_RETENTION_MS),
+      // an anonymous cart untouched for 30 days (its cookie's life), with its lines (ON DELETE CASCADE, ≤ 100 each):
+      // 100 carts a run bounds the rows one statement deletes at about 10,000
+      purge(env.DB, "guest_carts", "updated_at", new Date(now - GUEST_CART_TTL_SECONDS * 1000).toISOString(), 100),
     ]);
   });
   await step("purge reset tokens and throttle counters", async () => {
@@ -141,9 +142,9 @@ async function healProjections(env: Env, db: Database): Promise<number> {
 }
 
 /** Deletes at most PURGE_BATCH rows whose `column` is below `before`; the rest go on the next run. */
-async function purge(d1: D1Database, table: string, column: string, before: number | string): Promise<number> {
+async function purge(d1: D1Database, table: string, column: string, before: number | string, limit = PURGE_BATCH): Promise<number> {
   const result = await d1
-    .prepare(`DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE ${column} < ? LIMIT ${PURGE_BATCH})`)
+    .prepare(`DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE ${column} < ? LIMIT ${limit})`)
     .bind(before)
     .run();
   return result.meta.changes;
