@@ -35,7 +35,7 @@ export const addToCartRoute = createRoute({
   summary: "Add a product; a product already in the cart gets the sum of the quantities",
   security,
   request: { ...guestCart, ...jsonBody(AddToCartBody) },
-  responses: { 200: cartResponse("The updated cart"), ...errors(401), 400: failure(400, "fields", "error"), 429: failure(429, "error") },
+  responses: { 200: cartResponse("The updated cart"), ...errors(401), 400: failure(400, "fields", "error") },
 });
 
 export const updateCartItemRoute = createRoute({
@@ -46,7 +46,7 @@ export const updateCartItemRoute = createRoute({
   summary: "Replace the quantity of one of the cart's items",
   security,
   request: { ...guestCart, params: IdParam, ...jsonBody(UpdateCartItemBody) },
-  responses: { 200: cartResponse("The updated cart"), ...errors(401), 400: failure(400, "fields", "error"), 404: failure(404, "error"), 429: failure(429, "error") },
+  responses: { 200: cartResponse("The updated cart"), ...errors(401), 400: failure(400, "fields", "error"), 404: failure(404, "error") },
 });
 
 export const removeCartItemRoute = createRoute({
@@ -57,7 +57,7 @@ export const removeCartItemRoute = createRoute({
   summary: "Remove one of the cart's items",
   security,
   request: { ...guestCart, params: IdParam },
-  responses: { 200: cartResponse("The updated cart"), ...errors(401), 404: failure(404, "error"), 429: failure(429, "error") },
+  responses: { 200: cartResponse("The updated cart"), ...errors(401), 404: failure(404, "error") },
 });
 
 export const clearCartRoute = createRoute({
@@ -68,5 +68,5 @@ export const clearCartRoute = createRoute({
   summary: "Remove every item; the cart itself stays",
   security,
   request: guestCart,
-  responses: { 200: cartResponse("The empty cart"), ...errors(401), 429: failure(429, "error") },
+  responses: { 200: cartResponse("The empty cart"), ...errors(401) },
 });

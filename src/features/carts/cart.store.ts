@@ -1,6 +1,6 @@
 /**
  * The storage-independent view of a cart and the operations the cart rules need from it. Two stores implement
- * it: user carts in D1 (user-cart.store.ts) and anonymous carts in KV (guest-cart.store.ts).
+ * it: user carts in D1 (user-cart.store.ts) and anonymous carts in D1 too (guest-cart.store.ts), sharing their line operations (cart-lines.ts).
  * Stores never hold prices: a view joins each line to the catalogue as it is now.
  */
 import { formatMoney } from "../../lib/money";
