@@ -366,6 +366,8 @@ export const releasedHolds = sqliteTable(
 export const sweepCursors = sqliteTable("sweep_cursors", {
   name: text("name").primaryKey(),
   position: integer("position").notNull().default(0),
+  /** A text position beside `position`, for a cursor over a text key (the event purge: created_at, then rowid). */
+  mark: text("mark"),
 });
 
 /*
@@ -418,7 +420,9 @@ export const productSales = sqliteTable(
 /*
  * Order events out (migration 0008_order_events): the outbox, webhook endpoints and deliveries. Events are written by
  * SQLite triggers on `orders` and `products` (like the sales rollups above), inside the statement that makes the
- * change, so an event commits with its change in every code path; see src/features/events.
+ * change, so an event commits with its change in every code path; see src/features/events. Their current bodies are
+ * in 0013_event_retention (sequence numbers that survive the retention purge): a rebuild of `orders` or `products`
+ * must create them again from there.
  */
 
 /** The outbox: one row per event; `id` is the Standard Webhooks message id (`webhook-id`), fixed when written. */
@@ -429,7 +433,7 @@ export const events = sqliteTable(
     type: text("type").notNull(),
     orderId: integer("order_id"),
     productId: integer("product_id"),
-    /** 1, 2, 3... per order (or product), in the order the events were written. */
+    /** 1, 2, 3... per order (or product), in the order the events were written; never reused after a purge. */
     seq: integer("seq").notNull().default(1),
     /** The payload's `data`, built once by the first fan-out so every delivery and retry sends the same bytes. */
     data: text("data"),
@@ -446,6 +450,21 @@ export const events = sqliteTable(
     index("events_product_seq_idx").on(t.productId, t.seq),
     index("events_created_idx").on(t.createdAt),
   ],
+);
+
+/**
+ * The highest `seq` the retention purge removed of each order (`subject` 'order') or product ('product'), migration
+ * 0013_event_retention: the event triggers number from the higher of this and the events left, so a purge never
+ * makes a later event reuse a sequence number or go back.
+ */
+export const eventSeqFloors = sqliteTable(
+  "event_seq_floors",
+  {
+    subject: text("subject", { enum: ["order", "product"] }).notNull(),
+    subjectId: integer("subject_id").notNull(),
+    seq: integer("seq").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.subject, t.subjectId] })],
 );
 
 export const webhookEndpoints = sqliteTable("webhook_endpoints", {

@@ -6,6 +6,8 @@
  * - heals the D1 stock projection of products whose inventory object is ahead of it (a rotating window);
  * - purges expired idempotency keys, webhook event ids older than 7 days, sessions past their refresh expiry and
  *   hold fences (released_holds) older than a day, and anonymous carts untouched for 30 days;
+ * - purges order events done for 30 days, with their webhook deliveries and emails (failed deliveries: 90 days;
+ *   src/features/events/retention.ts), a window of PURGE_WINDOW (500) events a run;
  * - sends order events still unsent after a minute to the events Queue (src/features/events/outbox.ts).
  * I/O budget of one run (whatever the backlog): at most RESTOCK_CALLS_PER_RUN (1,000) inventory object calls to
  * restock + SWEEP_BATCH (100) to heal projections, REFUND_BATCH (20) Razorpay calls, and about 60 D1 queries: about
@@ -22,6 +24,7 @@ import { productStock } from "../../inventory/inventory.client";
 import { logError } from "../../lib/log";
 import { CLAIM_MS, publishEvents } from "../events/outbox";
 import { GUEST_CART_TTL_SECONDS } from "../carts/guest-cart.store";
+import { purgeEvents } from "../events/retention";
 import { expireUnpaidOrders, finishCancellations } from "../orders/orders.sweep";
 import { settleDueRefunds } from "../payments/refunds.service";
 
@@ -44,6 +47,7 @@ export interface SweepReport {
   purgedWebhookEvents: number;
   purgedSessions: number;
   purgedHoldFences: number;
+  purgedEvents: number;
   publishedEvents: number;
   failedSteps: string[];
 }
@@ -65,6 +69,7 @@ export async function runSweep(env: Env, now = Date.now()): Promise<SweepReport>
     purgedWebhookEvents: 0,
     purgedSessions: 0,
     purgedHoldFences: 0,
+    purgedEvents: 0,
     publishedEvents: 0,
     failedSteps: [],
   };
@@ -108,6 +113,9 @@ export async function runSweep(env: Env, now = Date.now()): Promise<SweepReport>
       purge(env.DB, "password_resets", "expires_at", now - 60 * 60 * 1000),
       purge(env.DB, "throttle_counters", "window_start", now - 24 * 60 * 60 * 1000),
     ]);
+  });
+  await step("purge order events", async () => {
+    report.purgedEvents = (await purgeEvents(env.DB, now)).purged;
   });
   await step("publish events", async () => {
     // a few rounds, so a backlog (a Queue outage) drains within a few runs; each round is bounded
