@@ -83,6 +83,31 @@ describe("max_per_customer", () => {
     expect((await checkout(other)).status).toBe(201);
   });
 
+  it("a login merges an anonymous cart only up to what the customer may still buy", async () => {
+    const admin = await createAdmin();
+    const [limited, bought, free] = await Promise.all([
+      createProduct(admin.access, { stock: 50, max_per_customer: 5 }),
+      createProduct(admin.access, { stock: 50, max_per_customer: 2 }),
+      createProduct(admin.access, { stock: 50 }),
+    ]);
+    const user = await registerUser();
+    await fillCart(user.id, [[limited.id, 3], [bought.id, 2]]);
+    expect((await checkout(user)).status).toBe(201); // 3 of 5 and 2 of 2 in a live order
+    await addToCart(user, limited.id, 1); // and 1 more in the cart: 1 left
+    // Signed out, the shopper fills an anonymous cart: nobody knows yet whose limits apply.
+    const guest = await api("POST", "/api/cart/add/", { body: { product_id: limited.id, quantity: 5 } });
+    const headers = { "X-Cart-Id": guest.headers.get("x-cart-id")! };
+    for (const [product_id, quantity] of [[bought.id, 2], [free.id, 7]]) {
+      expect((await api("POST", "/api/cart/add/", { headers, body: { product_id, quantity } })).status).toBe(200);
+    }
+    const signedIn = await api("POST", "/api/auth/login/", { body: { username: user.username, password: PASSWORD }, headers });
+    expect(signedIn.status).toBe(200);
+    const cart = await api("GET", "/api/cart/", { token: signedIn.body.access });
+    const lines = cart.body.items.map((i: { product: { id: number }; quantity: number }) => [i.product.id, i.quantity]);
+    expect(lines).toEqual([[limited.id, 2], [free.id, 7]]); // 3 in orders + 2 = 5; nothing left of `bought`
+    expect((await checkout({ ...user, access: signedIn.body.access })).status).toBe(201);
+  });
+
   it("concurrent checkouts of one customer never pass the limit together", async () => {
     const admin = await createAdmin();
     const product = await createProduct(admin.access, { stock: 50, max_per_customer: 3 });
