@@ -180,6 +180,8 @@ export const guestCarts = sqliteTable(
     token: text("token").notNull().unique(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
+    /** Set by the login or registration that moved its lines into a user's cart; later writes to it answer 409. */
+    mergedAt: text("merged_at"),
   },
   (t) => [index("guest_carts_updated_idx").on(t.updatedAt)],
 );
@@ -199,7 +201,8 @@ function cartLinesTable<Name extends string>(name: Name, cartId: () => AnySQLite
       quantity: integer("quantity").notNull(),
       addedAt: text("added_at").notNull().default(now),
     },
-    (t) => [uniqueIndex(`${name}_cart_product_unique`).on(t.cartId, t.productId)],
+    // the product index serves the ON DELETE CASCADE of a product (migration 0014)
+    (t) => [uniqueIndex(`${name}_cart_product_unique`).on(t.cartId, t.productId), index(`${name}_product_idx`).on(t.productId)],
   );
 }
 

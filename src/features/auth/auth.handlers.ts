@@ -1,7 +1,7 @@
 import { limitedClientIp } from "../../lib/client-ip";
 import type { Handler } from "../../lib/openapi";
 import { currentUser } from "../../middleware/auth";
-import { prepareGuestCartMerge } from "../carts/cart.service";
+import { prepareGuestCartMerge } from "../carts/cart-merge";
 import * as addressService from "./addresses.service";
 import type * as routes from "./auth.routes";
 import {
@@ -18,11 +18,11 @@ import {
 } from "./auth.service";
 import { deviceTokenFits, issueDeviceToken, verifyDeviceToken } from "./device-tokens";
 import { beginLogin, finishLogin, type LoginAttempt } from "./login-throttle";
-import { admitRegistration } from "./registration-throttle";
+import { admitRegistration } from "./ip-quota";
 
 export const register: Handler<typeof routes.registerRoute> = async (c) => {
   const db = c.get("db");
-  // Per client IP (registration-throttle.ts); settled in the background: until then the attempt counts anyway.
+  // Per client IP (ip-quota.ts); settled in the background: until then the attempt counts anyway.
   const settle = await admitRegistration(c.env, limitedClientIp(c));
   const [registered, merge] = await Promise.allSettled([registerUser(db, c.req.valid("json")), prepareGuestCartMerge(c)]);
   c.executionCtx.waitUntil(settle(registered.status === "fulfilled"));

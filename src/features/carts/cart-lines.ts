@@ -32,14 +32,17 @@ export interface CartOwner {
   readCart(): Promise<CartRow | undefined>;
   /** Creates the cart row unless it exists; safe against concurrent first requests (a unique key). */
   ensureCart(): BatchItem<"sqlite">;
-  /** Sets the cart row's `updated_at`. */
-  touch(): BatchItem<"sqlite">;
+  /** Sets the cart row's `updated_at`; returns the row's id, none when there is no cart. */
+  touch(): BatchItem<"sqlite"> & PromiseLike<Array<{ id: number }>>;
 }
+
+/** The owner's cart id as a subquery, so a statement needs no earlier round trip to learn it (NULL: no cart). */
+const cartIdOf = (owner: CartOwner): SQL => sql`(select c.id from ${owner.cartTable} c where ${owner.ownsCart})`;
 
 /** The line operations of a CartStore over `owner`'s cart; `view` is the owner's to build (see readLines). */
 export function cartLineStore(db: Database, owner: CartOwner): Omit<CartStore, "view"> {
   const { lines } = owner;
-  const cartId = sql`(select c.id from ${owner.cartTable} c where ${owner.ownsCart})`;
+  const cartId = cartIdOf(owner);
   // The cart id, or NULL when the cart already has MAX_CART_LINES lines and none of them is this product: the NOT NULL
   // constraint then refuses the new line inside the same statement.
   const cartIdWithRoomFor = (productId: number) => sql`(select c.id from ${owner.cartTable} c where ${owner.ownsCart}
@@ -92,7 +95,8 @@ export function cartLineStore(db: Database, owner: CartOwner): Omit<CartStore, "
       return removed.length > 0;
     },
     async clear() {
-      await db.batch([db.delete(lines).where(sql`${lines.cartId} = ${cartId}`), owner.touch()]);
+      const [, touched] = await db.batch([db.delete(lines).where(sql`${lines.cartId} = ${cartId}`), owner.touch()]);
+      return (touched as unknown[]).length > 0;
     },
   };
 }
@@ -108,7 +112,7 @@ export async function readLines(db: Database, owner: CartOwner): Promise<{ cart:
       .from(lines)
       .innerJoin(products, eq(products.id, lines.productId))
       .innerJoin(categories, eq(categories.id, products.categoryId))
-      .where(sql`${lines.cartId} = (select c.id from ${owner.cartTable} c where ${owner.ownsCart})`)
+      .where(sql`${lines.cartId} = ${cartIdOf(owner)}`)
       .orderBy(lines.id),
   ]);
   return { cart, lines: rows };

@@ -2,22 +2,15 @@
  * The cart rules, the same for user and anonymous carts: products must exist and be active, quantities stay
  * within 1..999 per line and within the stock the product's inventory object holds now (never the D1 projection,
  * never a cached value), and within the product's purchase limit (`max_per_customer`, counting the user's live
- * orders). Prices are never stored; every view reads them from the catalogue.
- * Also the merge of an anonymous cart into a user's cart on register and login.
+ * orders). Prices are never stored; every view reads them from the catalogue. The merge on login is cart-merge.ts.
  */
-import type { BatchItem } from "drizzle-orm/batch";
-import type { Context } from "hono";
 import type { Database } from "../../db/client";
-import type { AppEnv } from "../../env";
 import { errorMessage, fieldError } from "../../lib/errors";
-import { logError } from "../../lib/log";
-import { availableStock, availableStocks } from "../../inventory/inventory.client";
+import { availableStock } from "../../inventory/inventory.client";
 import { loadProductRows, type ProductListRow } from "../catalog/products.view";
 import { assertCartWithinLimit, customerLimitOf } from "../orders/purchase-limits";
 import { MAX_LINE_QUANTITY, PRODUCT_NOT_FOUND } from "./cart.schemas";
 import type { CartStore } from "./cart.store";
-import { findGuestCart, forgetGuestCart } from "./guest-cart.store";
-import { mergeStatements } from "./user-cart.store";
 
 export { getUserCartId } from "./user-cart.store";
 
@@ -62,38 +55,3 @@ export async function removeCartItem(cart: CartStore, itemId: number): Promise<v
 
 /** Another cart's item gets the same 404 as a missing one, so its existence is not revealed. */
 const cartItemNotFound = () => errorMessage(404, "Cart item not found");
-
-/** An anonymous cart read for merging on register or login, before the session is written. */
-export interface GuestCartMerge {
-  /** The statements that move its lines into the user's cart and delete it: in the same D1 batch as the session. */
-  statements(db: Database, userId: number): BatchItem<"sqlite">[];
-  /** Once that batch committed: the client forgets the anonymous cart (no I/O). */
-  finish(): void;
-}
-
-/**
- * Reads the caller's anonymous cart (cookie or X-Cart-Id) with its products and their stock, in two waves (its lines,
- * then the products and the inventory objects at once), so it can run while the login is being checked. Each line
- * will add to the user's line, capped by the stock available now and by 999; inactive or deleted products and lines
- * with nothing left under the cap are dropped. Best effort: a failure is logged and the login goes on without a merge
- * (the anonymous cart stays for the next login). Null when there is nothing to merge.
- */
-export async function prepareGuestCartMerge(c: Context<AppEnv>): Promise<GuestCartMerge | null> {
-  try {
-    const guest = await findGuestCart(c);
-    if (!guest) return null;
-    const productIds = guest.lines.map((line) => line.productId);
-    const [products, stocks] = await Promise.all([loadProductRows(c.get("db"), productIds), availableStocks(c.env, productIds)]);
-    const lines = productIds
-      .filter((productId) => products.get(productId)?.isActive)
-      .map((productId) => ({ productId, cap: Math.min(stocks.get(productId) ?? 0, MAX_LINE_QUANTITY) }))
-      .filter((line) => line.cap > 0);
-    return {
-      statements: (db, userId) => mergeStatements(db, userId, guest.token, productIds, lines),
-      finish: () => forgetGuestCart(c),
-    };
-  } catch (err) {
-    logError("guest cart merge failed", err, { requestId: c.get("requestId") });
-    return null;
-  }
-}

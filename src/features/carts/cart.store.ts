@@ -34,7 +34,8 @@ export interface CartStore {
   setQuantity(itemId: number, qty: number): Promise<boolean>;
   /** Removes a line; false when the cart has no such line. */
   remove(itemId: number): Promise<boolean>;
-  clear(): Promise<void>;
+  /** Empties the cart; false when there is no cart to empty. */
+  clear(): Promise<boolean>;
 }
 
 export function toCartOut(view: CartView): CartOut {

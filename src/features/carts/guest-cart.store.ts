@@ -1,22 +1,27 @@
 /**
  * Anonymous carts in D1 (`guest_carts` + `guest_cart_items`), found by an opaque id that the client holds in the
- * `cart_id` cookie (browsers) or the `X-Cart-Id` header (API clients; it wins when both are sent). An id is 128
- * random bits followed by a 128-bit HMAC of them, so the server recognises the ids it minted without a read, and
- * never adopts one a client made up (a planted id cannot point into a cart of our choosing).
+ * `cart_id` cookie (browsers) or the `X-Cart-Id` header (API clients; when both are sent and differ, the one that has
+ * a cart, the header's first). An id is 128 random bits followed by a 128-bit HMAC of them, so the server recognises
+ * the ids it minted without a read, and never adopts one a client made up (a planted id cannot point into a cart of
+ * our choosing). Starting a cart counts against the client address's hourly quota (`GUEST_CARTS_PER_IP_PER_HOUR`).
  * Every write is a row-level statement that runs next to the D1 primary (the data Worker, src/placement/), so it
  * starts from the cart as it is, wherever the shopper's previous request ran: a line is never lost to a stale read
  * (KV, where these carts used to live, shows a write elsewhere only after up to 60 s; issue 27 scenario 6).
  * Nothing is written until the first change; every write refreshes the 30-day cookie and `updated_at`, and the sweep
- * deletes a cart idle for 30 days.
+ * deletes a cart idle for 30 days. A login merges the cart and marks it merged (`merged_at`): a write still in flight
+ * with its id then answers 409, rather than recreating the cart where the shopper, now signed in, would not see it.
  */
-import { eq, sql } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, isNull, sql } from "drizzle-orm";
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { Database } from "../../db/client";
 import { guestCartItems, guestCarts } from "../../db/schema";
 import type { AppEnv } from "../../env";
+import { limitedClientIp } from "../../lib/client-ip";
 import { hmacSha256Hex, randomHex, timingSafeEqual } from "../../lib/crypto";
+import { errorMessage } from "../../lib/errors";
 import { nowIso } from "../../lib/time";
+import { admitPerIp, guestCartPolicy } from "../auth/ip-quota";
 import { cartLineStore, type CartOwner, readLines } from "./cart-lines";
 import type { CartStore } from "./cart.store";
 
@@ -43,22 +48,44 @@ async function isMintedCartId(env: Env, id: string | undefined): Promise<boolean
   return timingSafeEqual(encoder.encode(await cartIdMac(env, match[1])), encoder.encode(match[2]));
 }
 
-/** The minted cart id the caller sent: the header's, else the cookie's; null when it sent none. */
+/**
+ * The minted cart id the caller sent: the header's or the cookie's; when both are sent and differ (a client that kept
+ * an old header), the one that has a live cart, the header's first. Null when it sent none.
+ */
 async function callerCartId(c: Context<AppEnv>): Promise<string | null> {
-  for (const id of [c.req.header(CART_HEADER), getCookie(c, CART_COOKIE)]) {
-    if (await isMintedCartId(c.env, id)) return id!;
+  const sent: string[] = [];
+  for (const id of new Set([c.req.header(CART_HEADER), getCookie(c, CART_COOKIE)])) {
+    if (await isMintedCartId(c.env, id)) sent.push(id!);
   }
-  return null;
+  if (sent.length < 2) return sent[0] ?? null;
+  const live = await c
+    .get("db")
+    .select({ token: guestCarts.token })
+    .from(guestCarts)
+    .where(and(inArray(guestCarts.token, sent), isNull(guestCarts.mergedAt)));
+  return sent.find((id) => live.some((row) => row.token === id)) ?? sent[0];
 }
+
+const mergedCart = () =>
+  errorMessage(409, "This cart was moved into your account's cart when you signed in. Sign in to keep shopping with it.");
 
 const guestCartOwner = (db: Database, token: string): CartOwner => ({
   lines: guestCartItems,
   cartTable: sql`${guestCarts}`,
-  ownsCart: sql`c.token = ${token}`,
+  ownsCart: sql`c.token = ${token} and c.merged_at is null`,
   readCart: () =>
-    db.select({ id: guestCarts.id, createdAt: guestCarts.createdAt, updatedAt: guestCarts.updatedAt }).from(guestCarts).where(eq(guestCarts.token, token)).get(),
+    db
+      .select({ id: guestCarts.id, createdAt: guestCarts.createdAt, updatedAt: guestCarts.updatedAt })
+      .from(guestCarts)
+      .where(and(eq(guestCarts.token, token), isNull(guestCarts.mergedAt)))
+      .get(),
   ensureCart: () => db.insert(guestCarts).values({ token }).onConflictDoNothing({ target: guestCarts.token }),
-  touch: () => db.update(guestCarts).set({ updatedAt: nowIso() }).where(eq(guestCarts.token, token)),
+  touch: () =>
+    db
+      .update(guestCarts)
+      .set({ updatedAt: nowIso() })
+      .where(and(eq(guestCarts.token, token), isNull(guestCarts.mergedAt)))
+      .returning({ id: guestCarts.id }),
 });
 
 /** The caller's anonymous cart (a minted id is enough: a cart not written yet is an empty one). */
@@ -69,31 +96,52 @@ export async function guestCartStore(c: Context<AppEnv>): Promise<CartStore> {
   const owner = guestCartOwner(db, token);
   const lines = cartLineStore(db, owner);
   /** Whether the cart may exist: the client sent its id, or this request wrote it. */
-  let known = sent !== null;
+  let mayExist = sent !== null;
   /** After a write that found or made the cart: the client keeps (or learns) its id for another 30 days. */
-  const kept = <T>(changed: T): T => {
+  const remember = <T>(changed: T): T => {
     if (changed) {
-      known = true;
+      mayExist = true;
       setCookie(c, CART_COOKIE, token, { httpOnly: true, secure: true, sameSite: "Lax", path: "/", maxAge: GUEST_CART_TTL_SECONDS });
       c.header(CART_HEADER, token);
     }
     return changed;
+  };
+  /** A write that found no cart under a sent id: 409 when a login merged that cart meanwhile, else `otherwise`. */
+  const unlessMerged = async <T>(otherwise: T): Promise<T> => {
+    if (!sent) return otherwise;
+    const merged = await db.select({ id: guestCarts.id }).from(guestCarts).where(and(eq(guestCarts.token, token), isNotNull(guestCarts.mergedAt))).get();
+    if (merged) throw mergedCart();
+    return otherwise;
   };
 
   return {
     ...lines,
     async view() {
       // A client without an id has no cart: nothing to read.
-      const { cart, lines: rows } = known ? await readLines(db, owner) : { cart: undefined, lines: [] };
+      const { cart, lines: rows } = mayExist ? await readLines(db, owner) : { cart: undefined, lines: [] };
       if (cart) c.header(CART_HEADER, token);
       const now = nowIso();
       return { id: cart ? token : null, lines: rows, createdAt: cart?.createdAt ?? now, updatedAt: cart?.updatedAt ?? now };
     },
-    add: async (productId, qty, cap) => kept(await lines.add(productId, qty, cap)),
-    setQuantity: async (itemId, qty) => kept(await lines.setQuantity(itemId, qty)),
-    remove: async (itemId) => kept(await lines.remove(itemId)),
+    async add(productId, qty, cap) {
+      // A new cart counts against the client address's quota; an add that wrote nothing gives its place back.
+      const settle = sent ? null : await admitPerIp(c.env, "guest-cart", guestCartPolicy(c.env), limitedClientIp(c), "Too many new carts from this address.");
+      try {
+        const added = await lines.add(productId, qty, cap);
+        await settle?.(true);
+        return remember(added);
+      } catch (err) {
+        await settle?.(false);
+        // a merged cart has a row but takes no lines: the add's NOT NULL refusal, told apart here
+        await unlessMerged(null);
+        throw err;
+      }
+    },
+    productOfItem: async (itemId) => (await lines.productOfItem(itemId)) ?? (await unlessMerged(null)),
+    setQuantity: async (itemId, qty) => remember((await lines.setQuantity(itemId, qty)) || (await unlessMerged(false))),
+    remove: async (itemId) => remember((await lines.remove(itemId)) || (await unlessMerged(false))),
     // Nothing to clear in a cart that was never saved, and no reason to start one.
-    clear: async () => (known ? lines.clear() : undefined),
+    clear: async () => mayExist && remember(await lines.clear()),
   };
 }
 
@@ -111,7 +159,7 @@ export async function findGuestCart(c: Context<AppEnv>): Promise<GuestCartLines 
     .select({ productId: guestCartItems.productId, quantity: guestCartItems.quantity })
     .from(guestCartItems)
     .innerJoin(guestCarts, eq(guestCarts.id, guestCartItems.cartId))
-    .where(eq(guestCarts.token, token))
+    .where(and(eq(guestCarts.token, token), isNull(guestCarts.mergedAt)))
     .orderBy(guestCartItems.id);
   return rows.length > 0 ? { token, lines: rows } : null;
 }
