@@ -332,6 +332,16 @@ describe("carts, login and payments next to the data: within 200 ms (plus Razorp
     expect(res.cost.model_ms, res.trace).toBeLessThanOrEqual(WRITE_BUDGET_MS);
   });
 
+  it("add to an anonymous cart from a client address (a new cart counts against its hourly quota)", async () => {
+    const res = await measure("POST", "/api/cart/add/", {
+      body: { product_id: await insertProduct({ stock: 5 }), quantity: 1 },
+      headers: { "CF-Connecting-IP": "198.51.100.42" },
+    });
+    expect(res.status).toBe(200);
+    expect(res.cost.long, res.trace).toBe(1);
+    expect(res.cost.model_ms, res.trace).toBeLessThanOrEqual(WRITE_BUDGET_MS);
+  });
+
   it("login without a cart to merge", async () => {
     const user = await registerUser("budget");
     const res = await measure("POST", "/api/auth/login/", { body: { username: user.username, password: user.password } });

@@ -126,12 +126,14 @@ export async function guestCartStore(c: Context<AppEnv>): Promise<CartStore> {
     async add(productId, qty, cap) {
       // A new cart counts against the client address's quota; an add that wrote nothing gives its place back.
       const settle = sent ? null : await admitPerIp(c.env, "guest-cart", guestCartPolicy(c.env), limitedClientIp(c), "Too many new carts from this address.");
+      // settled after the response: until then the attempt counts anyway
+      const settleLater = (happened: boolean) => settle && c.executionCtx.waitUntil(settle(happened));
       try {
         const added = await lines.add(productId, qty, cap);
-        await settle?.(true);
+        settleLater(true);
         return remember(added);
       } catch (err) {
-        await settle?.(false);
+        settleLater(false);
         // a merged cart has a row but takes no lines: the add's NOT NULL refusal, told apart here
         await unlessMerged(null);
         throw err;
