@@ -1,7 +1,7 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
-// Tests run inside workerd against real D1, KV and Durable Objects; storage is fresh for each test file.
+// Tests run inside workerd against real D1 and Durable Objects; storage is fresh for each test file.
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("migrations");
   return {
@@ -27,6 +27,8 @@ export default defineConfig(async () => {
           // The edge's hop to the data Worker (src/placement/hop.ts), here a binding to this same Worker: both sides
           // run in this isolate, against the same D1, KV and objects, with the tests' outbound fetch stubs.
           serviceBindings: { DATA: "edge-shop-api" },
+          // The app keeps nothing in KV; the cost meter's tests measure KV calls on this one.
+          kvNamespaces: ["METER_TEST_KV"],
           // Safety net: nothing in a test may reach the network; unstubbed outbound calls fail loudly.
           outboundService: (req: Request) => new Response(`unexpected outbound request to ${req.url}`, { status: 599 }),
         },

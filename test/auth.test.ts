@@ -1,6 +1,7 @@
 import jwt from "@tsndr/cloudflare-worker-jwt";
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { MAX_SESSIONS_PER_USER } from "../src/features/auth/auth.service";
 import { PBKDF2_ITERATIONS } from "../src/features/auth/password";
 import { api, createAdmin, login, PASSWORD, registerUser, schemaProperties, unique } from "./helpers";
 
@@ -175,6 +176,28 @@ describe("login", () => {
     expect(locked.status).toBe(429);
     expect(Number(locked.headers.get("Retry-After"))).toBeGreaterThan(0);
     expect(locked.body.detail).toMatch(/Too many failed login attempts/);
+  });
+
+  it("keeps an account's 20 newest sessions: signing in a 21st time signs the oldest device out", async () => {
+    const user = await registerUser(); // registering is the first session
+    const signIns = [];
+    for (let i = 0; i < MAX_SESSIONS_PER_USER + 2; i++) {
+      const res = await login(user.username);
+      expect(res.status).toBe(200);
+      signIns.push(res.body);
+    }
+    const refresh = (token: string) => api("POST", "/api/auth/token/refresh/", { body: { refresh: token } });
+    const profile = (access: string) => api("GET", "/api/auth/profile/", { token: access });
+    // registration and the first two sign-ins are gone, for refresh and for the access token alike
+    expect((await refresh(user.refresh)).status).toBe(401);
+    for (const oldest of signIns.slice(0, 2)) {
+      expect((await refresh(oldest.refresh)).status).toBe(401);
+      expect((await profile(oldest.access)).status).toBe(401);
+    }
+    for (const kept of [signIns[2], signIns.at(-1)!]) expect((await profile(kept.access)).status).toBe(200);
+    expect((await refresh(signIns[2].refresh)).status).toBe(200);
+    const rows = await env.DB.prepare("SELECT count(*) AS n FROM sessions WHERE user_id = ?").bind(user.id).first<{ n: number }>();
+    expect(rows?.n).toBe(MAX_SESSIONS_PER_USER);
   });
 
   it("throttles one client trying many usernames", async () => {

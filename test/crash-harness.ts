@@ -2,7 +2,7 @@
  * Crash points, injected through the bindings (a wrapped `env`), never through hooks in production code.
  *
  * A `Faults` counts every I/O call a flow makes through the env it wraps: each D1 statement or batch (on the database
- * or a Sessions API session), each Durable Object RPC, each KV operation, and each outbound `fetch` (Razorpay). With a
+ * or a Sessions API session), each Durable Object RPC, and each outbound `fetch` (Razorpay). With a
  * plan, the k-th call is where the Worker dies:
  * - `before`: the call never reaches storage;
  * - `after`: the call takes effect, but its answer is lost (a D1 batch that committed, a refund Razorpay made);
@@ -136,18 +136,6 @@ function wrapNamespace<N extends object>(faults: Faults, ns: N, label: string): 
   });
 }
 
-function wrapKv(faults: Faults, kv: KVNamespace): KVNamespace {
-  return new Proxy(kv, {
-    get(target, prop) {
-      const value = Reflect.get(target, prop);
-      if (typeof prop === "string" && ["get", "getWithMetadata", "put", "delete", "list"].includes(prop)) {
-        return (...args: unknown[]) => faults.io(`KV ${prop}`, () => (target as unknown as Record<string, AnyFn>)[prop](...args) as Promise<unknown>);
-      }
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-}
-
 /** The test env with every storage binding counted (and, with a plan, dying) through `faults`. */
 export function faultyEnv(faults: Faults, base: Env = env): Env {
   return {
@@ -155,7 +143,6 @@ export function faultyEnv(faults: Faults, base: Env = env): Env {
     // No hop to the data side (which would run with the real bindings): the write runs here, through the faults.
     DATA: undefined,
     DB: wrapD1(faults, base.DB),
-    CARTS: wrapKv(faults, base.CARTS),
     INVENTORY: wrapNamespace(faults, base.INVENTORY, "INVENTORY"),
     LOGIN_GUARD: wrapNamespace(faults, base.LOGIN_GUARD, "LOGIN_GUARD"),
   };

@@ -3,5 +3,7 @@
 declare namespace Cloudflare {
   interface Env {
     TEST_MIGRATIONS: import("@cloudflare/vitest-plugin").D1Migration[];
+    /** Test-only (vitest.config.ts): the cost meter's KV tests. */
+    METER_TEST_KV: KVNamespace;
   }
 }

@@ -1,10 +1,13 @@
 /**
  * Issue 28, item 2: stock cannot be hoarded by throwaway accounts — a per-product purchase limit per customer,
- * registration throttled per client IP, and a cap on the units one address holds in unpaid orders across accounts.
+ * registration and new anonymous carts throttled per client IP, and a cap on the units one address holds in unpaid
+ * orders across accounts.
  */
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { api, createAdmin, createProduct, PASSWORD, registerUser, unique, type TestUser } from "./helpers";
 import { expectInvariant, fillCart, insertProduct, stockOf } from "./fixtures";
+import { envWith } from "./platform-fakes";
 
 const address = { shipping_address: "1 Hoard St, City, State, 12345, Country" };
 let net = 0;
@@ -83,6 +86,31 @@ describe("max_per_customer", () => {
     expect((await checkout(other)).status).toBe(201);
   });
 
+  it("a login merges an anonymous cart only up to what the customer may still buy", async () => {
+    const admin = await createAdmin();
+    const [limited, bought, free] = await Promise.all([
+      createProduct(admin.access, { stock: 50, max_per_customer: 5 }),
+      createProduct(admin.access, { stock: 50, max_per_customer: 2 }),
+      createProduct(admin.access, { stock: 50 }),
+    ]);
+    const user = await registerUser();
+    await fillCart(user.id, [[limited.id, 3], [bought.id, 2]]);
+    expect((await checkout(user)).status).toBe(201); // 3 of 5 and 2 of 2 in a live order
+    await addToCart(user, limited.id, 1); // and 1 more in the cart: 1 left
+    // Signed out, the shopper fills an anonymous cart: nobody knows yet whose limits apply.
+    const guest = await api("POST", "/api/cart/add/", { body: { product_id: limited.id, quantity: 5 } });
+    const headers = { "X-Cart-Id": guest.headers.get("x-cart-id")! };
+    for (const [product_id, quantity] of [[bought.id, 2], [free.id, 7]]) {
+      expect((await api("POST", "/api/cart/add/", { headers, body: { product_id, quantity } })).status).toBe(200);
+    }
+    const signedIn = await api("POST", "/api/auth/login/", { body: { username: user.username, password: PASSWORD }, headers });
+    expect(signedIn.status).toBe(200);
+    const cart = await api("GET", "/api/cart/", { token: signedIn.body.access });
+    const lines = cart.body.items.map((i: { product: { id: number }; quantity: number }) => [i.product.id, i.quantity]);
+    expect(lines).toEqual([[limited.id, 2], [free.id, 7]]); // 3 in orders + 2 = 5; nothing left of `bought`
+    expect((await checkout({ ...user, access: signedIn.body.access })).status).toBe(201);
+  });
+
   it("concurrent checkouts of one customer never pass the limit together", async () => {
     const admin = await createAdmin();
     const product = await createProduct(admin.access, { stock: 50, max_per_customer: 3 });
@@ -139,6 +167,30 @@ describe("registration throttle per client IP", () => {
         expect(res.status, String(ip)).toBe(201);
       }
     }
+  });
+});
+
+describe("new anonymous carts per client IP", () => {
+  it("new anonymous carts: 3 an hour from one address (as configured), then 429; its carts keep working, other addresses too", async () => {
+    const quota = envWith({ GUEST_CARTS_PER_IP_PER_HOUR: "3" });
+    const product = await insertProduct({ stock: 50 });
+    const retired = await insertProduct({ stock: 50, isActive: false });
+    const ip = freshIp();
+    const start = (productId: number, headers: Record<string, string> = {}) =>
+      api("POST", "/api/cart/add/", { env: quota, body: { product_id: productId }, headers: { ...from(ip), ...headers } });
+    expect((await start(retired)).status).toBe(400); // wrote nothing: does not count
+    const started = await Promise.all([start(product), start(product), start(product), start(product), start(product)]);
+    expect(started.map((r) => r.status).sort()).toEqual([200, 200, 200, 429, 429]);
+    const refused = started.find((r) => r.status === 429)!;
+    expect(Number(refused.headers.get("Retry-After"))).toBeGreaterThan(0);
+    expect(refused.body.detail).toMatch(/Too many new carts from this address/);
+    const kept = started.find((r) => r.status === 200)!;
+    const again = await start(product, { "X-Cart-Id": kept.headers.get("x-cart-id")! });
+    expect(again.status).toBe(200); // adding to a cart it has is not starting one
+    expect(again.body.total_items).toBe(2);
+    const carts = await env.DB.prepare("SELECT count(*) AS n FROM guest_carts").first<{ n: number }>();
+    expect((await api("POST", "/api/cart/add/", { env: quota, body: { product_id: product }, headers: from(freshIp()) })).status).toBe(200);
+    expect((await env.DB.prepare("SELECT count(*) AS n FROM guest_carts").first<{ n: number }>())?.n).toBe(carts!.n + 1);
   });
 });
 

@@ -29,46 +29,32 @@ export function d1FailingStatements(db: D1Database, failing: (sql: string) => bo
   });
 }
 
-/** The error production KV throws for a second write to one key within a second. */
-export const KV_RATE_LIMITED = "KV PUT failed: 429 Too Many Requests";
-
 /**
- * KV with production's write limit: one write (put or delete) per key per `windowMs` (1 s in production); a write
- * inside the window of the last accepted one is rejected and changes nothing. `writes` counts accepted writes.
+ * D1 seen from a location whose read replica has not caught up yet: a read through a Sessions API session (which
+ * may be served by a replica; not "first-primary" ones) finds nothing, as if nothing had been written; the primary
+ * and writes are unchanged.
  */
-export function kvOneWritePerSecond(kv: KVNamespace, windowMs = 1000) {
-  const lastWrite = new Map<string, number>();
-  const stats = { accepted: 0, rejected: 0 };
-  const guarded =
-    <A extends unknown[], R>(write: (key: string, ...rest: A) => Promise<R>) =>
-    async (key: string, ...rest: A): Promise<R> => {
-      const now = Date.now();
-      if (now - (lastWrite.get(key) ?? -Infinity) < windowMs) {
-        stats.rejected++;
-        throw new Error(KV_RATE_LIMITED);
-      }
-      lastWrite.set(key, now);
-      stats.accepted++;
-      return write(key, ...rest);
-    };
-  const wrapped = new Proxy(kv, {
+export function replicasBehind(db: D1Database): D1Database {
+  const nothingYet = (statement: D1PreparedStatement): D1PreparedStatement =>
+    ({
+      bind: (...values: unknown[]) => nothingYet(statement.bind(...values)),
+      first: async () => null,
+      all: async () => ({ results: [], success: true, meta: {} }),
+      raw: async () => [],
+      run: () => statement.run(),
+    }) as unknown as D1PreparedStatement;
+  const behind = (session: D1DatabaseSession): D1DatabaseSession =>
+    new Proxy(session, {
+      get(target, prop) {
+        if (prop === "prepare") return (sql: string) => (/^\s*select/i.test(sql) ? nothingYet(target.prepare(sql)) : target.prepare(sql));
+        const value = Reflect.get(target, prop);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+  return new Proxy(db, {
     get(target, prop) {
-      if (prop === "put") return guarded((key, ...rest: unknown[]) => (target.put as (...a: unknown[]) => Promise<void>)(key, ...rest));
-      if (prop === "delete") return guarded((key) => target.delete(key));
-      const value = Reflect.get(target, prop);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-  return { kv: wrapped, stats };
-}
-
-/** KV that does not return keys written elsewhere yet (eventual consistency: another location's cache says "none"). */
-export function kvNotYetVisible(kv: KVNamespace, hidden: Set<string>): KVNamespace {
-  return new Proxy(kv, {
-    get(target, prop) {
-      if (prop === "get") {
-        return (key: string, ...rest: unknown[]) =>
-          hidden.has(key) ? Promise.resolve(null) : (target.get as (...a: unknown[]) => Promise<unknown>)(key, ...rest);
+      if (prop === "withSession") {
+        return (constraint?: string) => (constraint === "first-primary" ? target.withSession(constraint) : behind(target.withSession(constraint)));
       }
       const value = Reflect.get(target, prop);
       return typeof value === "function" ? value.bind(target) : value;

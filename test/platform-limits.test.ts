@@ -12,7 +12,7 @@ import { PBKDF2_ITERATIONS } from "../src/features/auth/password";
 import { summarizeError } from "../src/lib/log";
 import { insertProduct } from "./fixtures";
 import { api, createAdmin, createCategory, createProduct, login, PASSWORD, registerUser, type TestUser, unique } from "./helpers";
-import { d1FailingStatements, envWith, kvNotYetVisible, kvOneWritePerSecond } from "./platform-fakes";
+import { d1FailingStatements, envWith, replicasBehind } from "./platform-fakes";
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -169,66 +169,38 @@ describe("requests: a body limit in front of every route", () => {
   });
 });
 
-describe("KV: anonymous carts under production's one write per second per key", () => {
-  const linesOf = (cart: { items: Array<{ product: { id: number }; quantity: number }> }) => cart.items.map((i) => [i.product.id, i.quantity]);
+describe("anonymous carts seen from several locations at once (issue 27 scenario 6)", () => {
+  const idsOf = (cart: { items: Array<{ product: { id: number } }> }) => cart.items.map((i) => i.product.id);
+  /** Another location: its edge-local stores (D1 read replicas) have not caught up with anything written yet. */
+  const anotherLocation = () => envWith({ DB: replicasBehind(env.DB) });
 
-  it("retries quick +/- clicks once the key's window has passed: every change lands, none is a 500", async () => {
-    const { kv, stats } = kvOneWritePerSecond(env.CARTS);
-    const limited = envWith({ CARTS: kv });
-    const [p1, p2] = [await insertProduct({ stock: 50 }), await insertProduct({ stock: 50 })];
-    const first = await api("POST", "/api/cart/add/", { env: limited, body: { product_id: p1, quantity: 1 } });
-    expect(first.status).toBe(200);
+  it("never loses a line when the shopper's next request lands in another location", async () => {
+    // Failed on KV-held carts: that location's KV still returned the cart as it was before the second add, and the
+    // third add rewrote the whole cart from it: [p1, p3].
+    const [p1, p2, p3] = [await insertProduct(), await insertProduct(), await insertProduct()];
+    const first = await api("POST", "/api/cart/add/", { body: { product_id: p1 } });
+    const headers = { "X-Cart-Id": first.headers.get("x-cart-id")! };
+    expect((await api("POST", "/api/cart/add/", { headers, body: { product_id: p2 } })).status).toBe(200);
+    const elsewhere = await api("POST", "/api/cart/add/", { env: anotherLocation(), headers, body: { product_id: p3 } });
+    expect(elsewhere.status).toBe(200);
+    expect(idsOf(elsewhere.body)).toEqual([p1, p2, p3]);
+    const back = await api("POST", "/api/cart/add/", { headers: { Cookie: `cart_id=${headers["X-Cart-Id"]}` }, body: { product_id: p1 } });
+    expect(back.body.items.map((i: { quantity: number }) => i.quantity)).toEqual([2, 1, 1]);
+    expect(back.body.id).toBe(headers["X-Cart-Id"]);
+  });
+
+  it("keeps every change of quick clicks from several tabs at once: no lost line, no lost unit, no 500", async () => {
+    const products = await Promise.all(Array.from({ length: 6 }, () => insertProduct({ stock: 50 })));
+    const first = await api("POST", "/api/cart/add/", { body: { product_id: products[0] } });
     const headers = { "X-Cart-Id": first.headers.get("x-cart-id")! };
     const clicks = [
-      () => api("POST", "/api/cart/add/", { env: limited, headers, body: { product_id: p1, quantity: 1 } }),
-      () => api("POST", "/api/cart/add/", { env: limited, headers, body: { product_id: p2, quantity: 3 } }),
-      () => api("PATCH", `/api/cart/items/${first.body.items[0].id}/`, { env: limited, headers, body: { quantity: 5 } }),
+      ...products.slice(1).map((product_id, i) => api("POST", "/api/cart/add/", { env: i % 2 ? anotherLocation() : env, headers, body: { product_id } })),
+      ...Array.from({ length: 4 }, () => api("POST", "/api/cart/add/", { headers, body: { product_id: products[0] } })),
     ];
-    let last = first;
-    for (const click of clicks) {
-      const started = Date.now();
-      last = await click();
-      expect(last.status).toBe(200);
-      expect(Date.now() - started).toBeLessThan(2_500); // one bounded wait, not a backoff loop
-    }
-    expect(stats.rejected).toBeGreaterThan(0); // the limit did bite, and was absorbed
-    expect(linesOf(last.body)).toEqual([[p1, 5], [p2, 3]]);
-    const stored = await env.CARTS.get<{ items: Array<{ product_id: number; quantity: number }> }>(headers["X-Cart-Id"], "json");
-    expect(stored!.items.map((i) => [i.product_id, i.quantity])).toEqual([[p1, 5], [p2, 3]]);
-  });
-
-  it("answers 429 with Retry-After: 1, not a 500, when the key stays busy past the retry, and loses nothing silently", async () => {
-    const productId = await insertProduct({ stock: 50 });
-    const created = await api("POST", "/api/cart/add/", { body: { product_id: productId, quantity: 2 } });
-    const headers = { "X-Cart-Id": created.headers.get("x-cart-id")! };
-    // Another writer keeps the key busy: the first write here is accepted, the next ones within 5 s are refused.
-    const { kv } = kvOneWritePerSecond(env.CARTS, 5_000);
-    const busy = envWith({ CARTS: kv });
-    expect((await api("POST", "/api/cart/add/", { env: busy, headers, body: { product_id: productId } })).status).toBe(200);
-    const refused = await api("POST", "/api/cart/add/", { env: busy, headers, body: { product_id: productId } });
-    expect(refused.status).toBe(429);
-    expect(refused.headers.get("Retry-After")).toBe("1");
-    expect(refused.body).toEqual({ error: expect.any(String) });
-    // The refused change is not in the cart; the accepted one is.
-    expect(linesOf((await api("GET", "/api/cart/", { headers })).body)).toEqual([[productId, 3]]);
-  });
-
-  it("keeps writing to the client's cart id while KV does not return it yet, instead of starting a new cart", async () => {
-    const [p1, p2] = [await insertProduct(), await insertProduct()];
-    const created = await api("POST", "/api/cart/add/", { body: { product_id: p1 } });
-    const id = created.headers.get("x-cart-id")!;
-    const cartsBefore = (await env.CARTS.list()).keys.length;
-    const elsewhere = envWith({ CARTS: kvNotYetVisible(env.CARTS, new Set([id])) });
-    for (const headers of [{ "X-Cart-Id": id }, { Cookie: `cart_id=${id}` }] as Record<string, string>[]) {
-      const res = await api("POST", "/api/cart/add/", { env: elsewhere, headers, body: { product_id: p2 } });
-      expect(res.status).toBe(200);
-      expect(res.body.id).toBe(id);
-      expect(res.headers.get("x-cart-id")).toBe(id);
-      expect(res.headers.getSetCookie().find((c) => c.startsWith("cart_id="))).toContain(`cart_id=${id}`);
-    }
-    const stored = await env.CARTS.get<{ items: Array<{ product_id: number }> }>(id, "json");
-    expect(stored!.items.map((i) => i.product_id)).toContain(p2);
-    expect((await env.CARTS.list()).keys.length).toBe(cartsBefore);
+    expect((await Promise.all(clicks)).map((r) => r.status)).toEqual(clicks.map(() => 200));
+    const cart = (await api("GET", "/api/cart/", { headers })).body;
+    expect(idsOf(cart).sort((a: number, b: number) => a - b)).toEqual(products);
+    expect(cart.total_items).toBe(10);
   });
 
   it("still never adopts a made-up id, even one shaped like a minted id", async () => {
@@ -237,7 +209,7 @@ describe("KV: anonymous carts under production's one write per second per key", 
     const res = await api("POST", "/api/cart/add/", { body: { product_id: productId }, headers: { "X-Cart-Id": planted } });
     expect(res.status).toBe(200);
     expect(res.body.id).not.toBe(planted);
-    expect(await env.CARTS.get(planted)).toBeNull();
+    expect(await env.DB.prepare("SELECT 1 FROM guest_carts WHERE token = ?").bind(planted).first()).toBeNull();
   });
 });
 

@@ -14,7 +14,7 @@ export function renderMarkdown(results) {
   const loadRows = scales.some((scale) => scale.rows.length > 0);
   if (loadRows) {
     out.push(
-      `Worker under \`wrangler dev\` (local D1, KV, Durable Objects) on 127.0.0.1; load from ${machine.tool}. ` +
+      `Worker under \`wrangler dev\` (local D1, Durable Objects, Queues) on 127.0.0.1; load from ${machine.tool}. ` +
         `${machine.connections} connections, ${machine.duration_s} s per case after a ${machine.warmup_s} s warm-up, unless the case says otherwise. ` +
         `"vs /health" is the case's requests/s as a fraction of the trivial route at the same scale (the better of its two runs, before and after the catalogue cases).`,
     );

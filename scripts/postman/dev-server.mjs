@@ -1,6 +1,6 @@
 /**
  * A `wrangler dev` of this Worker for a test run: its own free port, its own local state directory (fresh D1 with the
- * migrations applied, KV, Durable Objects), the settings of .dev.vars.example plus the caller's (in .dev.vars for the
+ * migrations applied, Durable Objects), the settings of .dev.vars.example plus the caller's (in .dev.vars for the
  * length of the run, then the previous file is put back), so it leaves the state `npm run dev` uses alone. `stop()` ends the process group it started and removes the state.
  */
 import { execFileSync, spawn } from "node:child_process";

@@ -168,21 +168,48 @@ export const carts = sqliteTable("carts", {
   updatedAt: updatedAt(),
 });
 
-export const cartItems = sqliteTable(
-  "cart_items",
+/**
+ * Anonymous carts (issue 27 scenario 6, issue 24): written next to the D1 primary, so a write always starts from the
+ * cart as it is, wherever the shopper's previous request ran. `token` is the minted id the client holds (cookie
+ * `cart_id` or header `X-Cart-Id`); a cart idle for 30 days is deleted by the sweep (`updated_at` index).
+ */
+export const guestCarts = sqliteTable(
+  "guest_carts",
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
-    cartId: integer("cart_id")
-      .notNull()
-      .references(() => carts.id, { onDelete: "cascade" }),
-    productId: integer("product_id")
-      .notNull()
-      .references(() => products.id, { onDelete: "cascade" }),
-    quantity: integer("quantity").notNull(),
-    addedAt: text("added_at").notNull().default(now),
+    token: text("token").notNull().unique(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    /** Set by the login or registration that moved its lines into a user's cart; later writes to it answer 409. */
+    mergedAt: text("merged_at"),
   },
-  (t) => [uniqueIndex("cart_items_cart_product_unique").on(t.cartId, t.productId)],
+  (t) => [index("guest_carts_updated_idx").on(t.updatedAt)],
 );
+
+/** One line per product of a cart; user and anonymous carts have the same line table shape. */
+function cartLinesTable<Name extends string>(name: Name, cartId: () => AnySQLiteColumn) {
+  return sqliteTable(
+    name,
+    {
+      id: integer("id").primaryKey({ autoIncrement: true }),
+      cartId: integer("cart_id")
+        .notNull()
+        .references(cartId, { onDelete: "cascade" }),
+      productId: integer("product_id")
+        .notNull()
+        .references(() => products.id, { onDelete: "cascade" }),
+      quantity: integer("quantity").notNull(),
+      addedAt: text("added_at").notNull().default(now),
+    },
+    // the product index serves the ON DELETE CASCADE of a product (migration 0014)
+    (t) => [uniqueIndex(`${name}_cart_product_unique`).on(t.cartId, t.productId), index(`${name}_product_idx`).on(t.productId)],
+  );
+}
+
+export const cartItems = cartLinesTable("cart_items", () => carts.id);
+export const guestCartItems = cartLinesTable("guest_cart_items", () => guestCarts.id);
+/** Either line table, for the code both kinds of cart share (carts/cart-lines.ts). */
+export type CartLinesTable = ReturnType<typeof cartLinesTable<string>>;
 
 export const ORDER_STATUSES = [
   "pending",
@@ -338,22 +365,12 @@ export const releasedHolds = sqliteTable(
   (t) => [index("released_holds_released_idx").on(t.releasedAt)],
 );
 
-/** Anonymous cart lines (per line version) already merged into a user's cart: a merge adds each version once. */
-export const guestCartMerges = sqliteTable(
-  "guest_cart_merges",
-  {
-    cartId: text("cart_id").notNull(),
-    productId: integer("product_id").notNull(),
-    version: text("version").notNull(),
-    mergedAt: integer("merged_at").notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.cartId, t.productId, t.version] }), index("guest_cart_merges_merged_idx").on(t.mergedAt)],
-);
-
 /** Where each bounded pass of the scheduled sweep resumes (e.g. the last product id whose projection was checked). */
 export const sweepCursors = sqliteTable("sweep_cursors", {
   name: text("name").primaryKey(),
   position: integer("position").notNull().default(0),
+  /** A text position beside `position`, for a cursor over a text key (the event purge: created_at, then rowid). */
+  mark: text("mark"),
 });
 
 /*
@@ -406,7 +423,9 @@ export const productSales = sqliteTable(
 /*
  * Order events out (migration 0008_order_events): the outbox, webhook endpoints and deliveries. Events are written by
  * SQLite triggers on `orders` and `products` (like the sales rollups above), inside the statement that makes the
- * change, so an event commits with its change in every code path; see src/features/events.
+ * change, so an event commits with its change in every code path; see src/features/events. Their current bodies are
+ * in 0013_event_retention (sequence numbers that survive the retention purge): a rebuild of `orders` or `products`
+ * must create them again from there.
  */
 
 /** The outbox: one row per event; `id` is the Standard Webhooks message id (`webhook-id`), fixed when written. */
@@ -417,7 +436,7 @@ export const events = sqliteTable(
     type: text("type").notNull(),
     orderId: integer("order_id"),
     productId: integer("product_id"),
-    /** 1, 2, 3... per order (or product), in the order the events were written. */
+    /** 1, 2, 3... per order (or product), in the order the events were written; never reused after a purge. */
     seq: integer("seq").notNull().default(1),
     /** The payload's `data`, built once by the first fan-out so every delivery and retry sends the same bytes. */
     data: text("data"),
@@ -434,6 +453,21 @@ export const events = sqliteTable(
     index("events_product_seq_idx").on(t.productId, t.seq),
     index("events_created_idx").on(t.createdAt),
   ],
+);
+
+/**
+ * The highest `seq` the retention purge removed of each order (`subject` 'order') or product ('product'), migration
+ * 0013_event_retention: the event triggers number from the higher of this and the events left, so a purge never
+ * makes a later event reuse a sequence number or go back.
+ */
+export const eventSeqFloors = sqliteTable(
+  "event_seq_floors",
+  {
+    subject: text("subject", { enum: ["order", "product"] }).notNull(),
+    subjectId: integer("subject_id").notNull(),
+    seq: integer("seq").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.subject, t.subjectId] })],
 );
 
 export const webhookEndpoints = sqliteTable("webhook_endpoints", {

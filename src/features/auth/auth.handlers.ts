@@ -1,7 +1,7 @@
 import { limitedClientIp } from "../../lib/client-ip";
 import type { Handler } from "../../lib/openapi";
 import { currentUser } from "../../middleware/auth";
-import { prepareGuestCartMerge } from "../carts/cart.service";
+import { prepareGuestCartMerge } from "../carts/cart-merge";
 import * as addressService from "./addresses.service";
 import type * as routes from "./auth.routes";
 import {
@@ -18,11 +18,11 @@ import {
 } from "./auth.service";
 import { deviceTokenFits, issueDeviceToken, verifyDeviceToken } from "./device-tokens";
 import { beginLogin, finishLogin, type LoginAttempt } from "./login-throttle";
-import { admitRegistration } from "./registration-throttle";
+import { admitRegistration } from "./ip-quota";
 
 export const register: Handler<typeof routes.registerRoute> = async (c) => {
   const db = c.get("db");
-  // Per client IP (registration-throttle.ts); settled in the background: until then the attempt counts anyway.
+  // Per client IP (ip-quota.ts); settled in the background: until then the attempt counts anyway.
   const settle = await admitRegistration(c.env, limitedClientIp(c));
   const [registered, merge] = await Promise.allSettled([registerUser(db, c.req.valid("json")), prepareGuestCartMerge(c)]);
   c.executionCtx.waitUntil(settle(registered.status === "fulfilled"));
@@ -30,14 +30,14 @@ export const register: Handler<typeof routes.registerRoute> = async (c) => {
   const user = registered.value;
   const guestCart = merge.status === "fulfilled" ? merge.value : null;
   const session = await startSession(db, c.env.JWT_SECRET, user, guestCart?.statements(db, user.id));
-  if (session.merged) await guestCart?.finish();
+  if (session.merged) guestCart?.finish();
   return c.json({ user: toUserOut(user), tokens: { refresh: session.refresh, access: session.access }, message: "User registered successfully" }, 201);
 };
 
 /**
- * Four round trips in sequence: the throttle's admission, the account row and the guest cart to merge are read at
+ * Three round trips in sequence: the throttle's admission, the account row and the guest cart to merge are read at
  * once (each at most two deep); then the password is checked (CPU only); then the throttle's outcome and one D1 batch
- * (the session and the merged cart lines) at once; then the merged anonymous cart is deleted.
+ * (the session, the merged cart lines and the anonymous cart's delete) at once.
  * A genuine device token is admitted on its own key only (login-throttle.ts); if it turns out not to be this
  * account's as it is now (another user's, or revoked by a credentials change), the attempt is admitted again under
  * today's keys, as a client without one.
@@ -74,7 +74,7 @@ export const login: Handler<typeof routes.loginRoute> = async (c) => {
     startSession(db, c.env.JWT_SECRET, user, guestCart?.statements(db, user.id)),
     issueDeviceToken(c.env.JWT_SECRET, user),
   ]);
-  if (session.merged) await guestCart?.finish();
+  if (session.merged) guestCart?.finish();
   return c.json({ refresh: session.refresh, access: session.access, device_token: deviceToken }, 200);
 };
 

@@ -57,6 +57,12 @@ export async function loadSessionUser(d1: D1Database, claims: TokenClaims): Prom
 }
 
 /**
+ * Sessions one account keeps: a sign-in past this many ends the oldest (its refresh token stops working, its access
+ * token at the next request), so a script that signs in forever cannot grow the table without bound.
+ */
+export const MAX_SESSIONS_PER_USER = 20;
+
+/**
  * Starts a session and returns its first token pair. `alongside` (a guest cart merge) is written in the same D1
  * batch, so signing in costs one write round trip; if that batch fails, the session alone is written and `merged` is
  * false (the sign-in matters more than the merge).
@@ -66,14 +72,19 @@ export async function startSession(db: Database, secret: string, user: Pick<User
   const userId = user.id;
   const tokens = await issueTokens(secret, { userId, sessionId, isStaff: user.isStaff });
   const insert = db.insert(sessions).values({ id: sessionId, userId, refreshJti: tokens.refreshJti, expiresAt: tokens.refreshExpiresAt });
+  // After the insert, in the same batch: the newest MAX_SESSIONS_PER_USER stay (sessions_user_idx, a few rows).
+  const endOldest = db.delete(sessions).where(
+    sql`${sessions.userId} = ${userId} and ${sessions.id} in (select s.id from ${sessions} s where s.user_id = ${userId}
+      order by s.created_at desc, s.rowid desc limit -1 offset ${MAX_SESSIONS_PER_USER})`,
+  );
   let merged = alongside.length > 0;
   try {
-    await db.batch([insert, ...alongside]);
+    await db.batch([insert, endOldest, ...alongside]);
   } catch (err) {
     if (!merged) throw err;
     logError("guest cart merge failed", err, { userId });
     merged = false;
-    await insert;
+    await db.batch([insert, endOldest]);
   }
   return { sessionId, access: tokens.access, refresh: tokens.refresh, merged };
 }

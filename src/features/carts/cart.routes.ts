@@ -33,9 +33,17 @@ export const addToCartRoute = createRoute({
   operationId: "addToCart",
   tags,
   summary: "Add a product; a product already in the cart gets the sum of the quantities",
+  description:
+    "An anonymous add without a cart id starts a cart: at most `GUEST_CARTS_PER_IP_PER_HOUR` (200) a client IP an hour, " +
+    "more answer 429 with `Retry-After`. An anonymous cart merged into an account at sign-in answers 409.",
   security,
   request: { ...guestCart, ...jsonBody(AddToCartBody) },
-  responses: { 200: cartResponse("The updated cart"), ...errors(401), 400: failure(400, "fields", "error"), 429: failure(429, "error") },
+  responses: {
+    200: cartResponse("The updated cart"),
+    ...errors(401, 429),
+    400: failure(400, "fields", "error"),
+    409: failure(409, "error"),
+  },
 });
 
 export const updateCartItemRoute = createRoute({
@@ -46,7 +54,13 @@ export const updateCartItemRoute = createRoute({
   summary: "Replace the quantity of one of the cart's items",
   security,
   request: { ...guestCart, params: IdParam, ...jsonBody(UpdateCartItemBody) },
-  responses: { 200: cartResponse("The updated cart"), ...errors(401), 400: failure(400, "fields", "error"), 404: failure(404, "error"), 429: failure(429, "error") },
+  responses: {
+    200: cartResponse("The updated cart"),
+    ...errors(401),
+    400: failure(400, "fields", "error"),
+    404: failure(404, "error"),
+    409: failure(409, "error"),
+  },
 });
 
 export const removeCartItemRoute = createRoute({
@@ -57,7 +71,7 @@ export const removeCartItemRoute = createRoute({
   summary: "Remove one of the cart's items",
   security,
   request: { ...guestCart, params: IdParam },
-  responses: { 200: cartResponse("The updated cart"), ...errors(401), 404: failure(404, "error"), 429: failure(429, "error") },
+  responses: { 200: cartResponse("The updated cart"), ...errors(401), 404: failure(404, "error"), 409: failure(409, "error") },
 });
 
 export const clearCartRoute = createRoute({
@@ -68,5 +82,5 @@ export const clearCartRoute = createRoute({
   summary: "Remove every item; the cart itself stays",
   security,
   request: guestCart,
-  responses: { 200: cartResponse("The empty cart"), ...errors(401), 429: failure(429, "error") },
+  responses: { 200: cartResponse("The empty cart"), ...errors(401) },
 });

@@ -4,7 +4,7 @@ import { money } from "../../lib/money";
 import { ProductListSchema } from "../catalog/products.view";
 
 export const MAX_LINE_QUANTITY = 999;
-/** Different products per cart, user or anonymous: bounds a checkout's work (one hold per line) and the KV value. */
+/** Different products per cart, user or anonymous: bounds a checkout's work (one hold per line) and a merge's. */
 export const MAX_CART_LINES = 100;
 export const cartFull = () => fieldError("product_id", `A cart can hold at most ${MAX_CART_LINES} different products`);
 export const PRODUCT_NOT_FOUND = "Product not found or inactive";

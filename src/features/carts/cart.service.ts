@@ -2,22 +2,15 @@
  * The cart rules, the same for user and anonymous carts: products must exist and be active, quantities stay
  * within 1..999 per line and within the stock the product's inventory object holds now (never the D1 projection,
  * never a cached value), and within the product's purchase limit (`max_per_customer`, counting the user's live
- * orders). Prices are never stored; every view reads them from the catalogue.
- * Also the merge of an anonymous cart into a user's cart on register and login.
+ * orders). Prices are never stored; every view reads them from the catalogue. The merge on login is cart-merge.ts.
  */
-import type { BatchItem } from "drizzle-orm/batch";
-import type { Context } from "hono";
 import type { Database } from "../../db/client";
-import type { AppEnv } from "../../env";
 import { errorMessage, fieldError } from "../../lib/errors";
-import { logError } from "../../lib/log";
-import { availableStock, availableStocks } from "../../inventory/inventory.client";
+import { availableStock } from "../../inventory/inventory.client";
 import { loadProductRows, type ProductListRow } from "../catalog/products.view";
 import { assertCartWithinLimit, customerLimitOf } from "../orders/purchase-limits";
 import { MAX_LINE_QUANTITY, PRODUCT_NOT_FOUND } from "./cart.schemas";
 import type { CartStore } from "./cart.store";
-import { deleteGuestCart, findGuestCart } from "./guest-cart.store";
-import { mergeStatements } from "./user-cart.store";
 
 export { getUserCartId } from "./user-cart.store";
 
@@ -62,44 +55,3 @@ export async function removeCartItem(cart: CartStore, itemId: number): Promise<v
 
 /** Another cart's item gets the same 404 as a missing one, so its existence is not revealed. */
 const cartItemNotFound = () => errorMessage(404, "Cart item not found");
-
-/** An anonymous cart read for merging on register or login, before the session is written. */
-export interface GuestCartMerge {
-  /** The statements that add its lines to the user's cart: they go in the same D1 batch as the new session. */
-  statements(db: Database, userId: number): BatchItem<"sqlite">[];
-  /** Deletes the anonymous cart once its lines are in the user's cart, so a retried login adds nothing twice. */
-  finish(): Promise<void>;
-}
-
-/**
- * Reads the caller's anonymous cart (cookie or X-Cart-Id) with its products and their stock, in two waves (KV, then
- * D1 and the inventory objects at once), so it can run while the login is being checked. Each line will add to the
- * user's line, capped by the stock available now and by 999; inactive or deleted products and lines with nothing
- * left under the cap are skipped. Best effort: a failure is logged and the login goes on without a merge (the
- * anonymous cart stays in KV for the next login). Null when there is nothing to merge.
- */
-export async function prepareGuestCartMerge(c: Context<AppEnv>): Promise<GuestCartMerge | null> {
-  try {
-    const guest = await findGuestCart(c);
-    if (!guest) return null;
-    const productIds = guest.cart.items.map((item) => item.product_id);
-    const [products, stocks] = await Promise.all([loadProductRows(c.get("db"), productIds), availableStocks(c.env, productIds)]);
-    const lines = guest.cart.items
-      .filter((item) => products.get(item.product_id)?.isActive)
-      .map((item) => ({
-        productId: item.product_id,
-        quantity: item.quantity,
-        cap: Math.min(stocks.get(item.product_id) ?? 0, MAX_LINE_QUANTITY),
-        version: `${item.id}:${item.added_at}:${item.quantity}`,
-      }))
-      .filter((line) => line.cap > 0);
-    return {
-      statements: (db, userId) => mergeStatements(db, userId, guest.id, lines),
-      // Logged, never thrown: the user is signed in; a cart left in KV is merged again (capped) at the next login.
-      finish: () => deleteGuestCart(c, guest.id).catch((err) => logError("guest cart delete failed", err, { requestId: c.get("requestId") })),
-    };
-  } catch (err) {
-    logError("guest cart merge failed", err, { requestId: c.get("requestId") });
-    return null;
-  }
-}

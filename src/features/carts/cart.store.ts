@@ -1,6 +1,6 @@
 /**
  * The storage-independent view of a cart and the operations the cart rules need from it. Two stores implement
- * it: user carts in D1 (user-cart.store.ts) and anonymous carts in KV (guest-cart.store.ts).
+ * it: user carts in D1 (user-cart.store.ts) and anonymous carts in D1 too (guest-cart.store.ts), sharing their line operations (cart-lines.ts).
  * Stores never hold prices: a view joins each line to the catalogue as it is now.
  */
 import { formatMoney } from "../../lib/money";
@@ -34,7 +34,8 @@ export interface CartStore {
   setQuantity(itemId: number, qty: number): Promise<boolean>;
   /** Removes a line; false when the cart has no such line. */
   remove(itemId: number): Promise<boolean>;
-  clear(): Promise<void>;
+  /** Empties the cart; false when there is no cart to empty. */
+  clear(): Promise<boolean>;
 }
 
 export function toCartOut(view: CartView): CartOut {

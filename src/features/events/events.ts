@@ -4,7 +4,8 @@
  * The flow (design.md, "Events out"): a trigger writes the event into the outbox (`events`) in the statement that
  * makes the change; after the response, `publishEvents` sends unsent events to the Queue (the scheduled sweep sends
  * any still unsent after a minute); the consumer fans each event out into one delivery per subscribed endpoint, and
- * each delivery is a message of its own, retried on its own.
+ * each delivery is a message of its own, retried on its own. The sweep deletes events done for 30 days, with their
+ * deliveries (retention.ts).
  */
 
 export const EVENT_TYPES = [

@@ -8,7 +8,7 @@
  *   across all its accounts, in a ClientHolds object per address (client-holds.do.ts); more answers 429 with
  *   `Retry-After`. Local requests (lib/client-ip.ts) are not held to it.
  */
-import { inArray, sql } from "drizzle-orm";
+import { inArray, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { products } from "../../db/schema";
 import { ApiError, fieldError } from "../../lib/errors";
@@ -22,6 +22,15 @@ function liveUnitsSql(userId: number) {
   // popular product.
   return sql<number>`(select coalesce(sum(oi.quantity), 0) from orders o join order_items oi on oi.order_id = o.id
     where o.user_id = ${userId} and o.status <> 'cancelled' and +oi.product_id = "products"."id")`;
+}
+
+/**
+ * SQL for the units of a product the user may still put in a cart: its limit minus the units in the user's live orders,
+ * or `unlimited` when the product has no limit. `productId` is an SQL expression (a column of the outer statement).
+ */
+export function unitsLeftSql(userId: number, productId: SQL, unlimited: number): SQL<number> {
+  return sql<number>`(select coalesce("products"."max_per_customer" - ${liveUnitsSql(userId)}, ${unlimited})
+    from ${products} where "products"."id" = ${productId})`;
 }
 
 export interface CustomerLimit {

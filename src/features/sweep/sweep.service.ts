@@ -5,10 +5,12 @@
  * - finishes cancels whose restock never completed (after their refund is confirmed or known pending);
  * - heals the D1 stock projection of products whose inventory object is ahead of it (a rotating window);
  * - purges expired idempotency keys, webhook event ids older than 7 days, sessions past their refresh expiry and
- *   hold fences (released_holds) older than a day, and guest-cart merge records older than a guest cart lives;
+ *   hold fences (released_holds) older than a day, and anonymous carts untouched for 30 days (up to 1,000 a run);
+ * - purges order events done for 30 days, with their webhook deliveries and emails (failed deliveries: 90 days;
+ *   src/features/events/retention.ts), a window of PURGE_WINDOW (500) events a run;
  * - sends order events still unsent after a minute to the events Queue (src/features/events/outbox.ts).
  * I/O budget of one run (whatever the backlog): at most RESTOCK_CALLS_PER_RUN (1,000) inventory object calls to
- * restock + SWEEP_BATCH (100) to heal projections, REFUND_BATCH (20) Razorpay calls, and about 60 D1 queries: about
+ * restock + SWEEP_BATCH (100) to heal projections, REFUND_BATCH (20) Razorpay calls, and about 70 D1 queries: about
  * 1,200 subrequests, under the 10,000 a Worker invocation may make and the 1,000 D1 queries. A backlog bigger than
  * one run's budget is finished over the next runs, oldest first.
  * Every step is bounded and idempotent: two sweeps at once, or a sweep racing a user's cancel, change stock once
@@ -21,6 +23,8 @@ import { products, sweepCursors } from "../../db/schema";
 import { productStock } from "../../inventory/inventory.client";
 import { logError } from "../../lib/log";
 import { CLAIM_MS, publishEvents } from "../events/outbox";
+import { GUEST_CART_TTL_SECONDS } from "../carts/guest-cart.store";
+import { purgeEvents } from "../events/retention";
 import { expireUnpaidOrders, finishCancellations } from "../orders/orders.sweep";
 import { settleDueRefunds } from "../payments/refunds.service";
 
@@ -33,7 +37,7 @@ const DEFAULT_PENDING_TTL_SECONDS = 1800;
 /** Longer than Razorpay's 24 hours of webhook retries, so a late retry is still recognised as a duplicate. */
 const WEBHOOK_EVENT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 const HOLD_FENCE_RETENTION_MS = 24 * 60 * 60 * 1000;
-const GUEST_MERGE_RETENTION_MS = 31 * 24 * 60 * 60 * 1000;
+const GUEST_CART_PURGE_ROUNDS = 10;
 
 export interface SweepReport {
   expiredOrders: number;
@@ -44,6 +48,8 @@ export interface SweepReport {
   purgedWebhookEvents: number;
   purgedSessions: number;
   purgedHoldFences: number;
+  purgedGuestCarts: number;
+  purgedEvents: number;
   publishedEvents: number;
   failedSteps: string[];
 }
@@ -65,6 +71,8 @@ export async function runSweep(env: Env, now = Date.now()): Promise<SweepReport>
     purgedWebhookEvents: 0,
     purgedSessions: 0,
     purgedHoldFences: 0,
+    purgedGuestCarts: 0,
+    purgedEvents: 0,
     publishedEvents: 0,
     failedSteps: [],
   };
@@ -97,9 +105,23 @@ export async function runSweep(env: Env, now = Date.now()): Promise<SweepReport>
       purge(env.DB, "sessions", "expires_at", Math.floor(now / 1000)),
       // a fence matters only while an order batch for its key could still reach D1 (seconds; a day is plenty)
       purge(env.DB, "released_holds", "released_at", now - HOLD_FENCE_RETENTION_MS),
-      // an anonymous cart lives 30 days in KV: past that, no login can bring its lines back
-      purge(env.DB, "guest_cart_merges", "merged_at", now - GUEST_MERGE_RETENTION_MS),
     ]);
+  });
+  await step("purge idle anonymous carts", async () => {
+    // untouched for 30 days (their cookie's life), with their lines (ON DELETE CASCADE, ≤ 100 each): 100 carts a
+    // statement bounds its deletes at about 10,000 rows; up to GUEST_CART_PURGE_ROUNDS statements a run (about 290,000
+    // carts a day at one run every 5 minutes), so a flood of carts that nobody signed in to make drains
+    const before = new Date(now - GUEST_CART_TTL_SECONDS * 1000).toISOString();
+    for (let round = 0, purged = 100; round < GUEST_CART_PURGE_ROUNDS && purged === 100; round++) {
+      // counted with RETURNING: D1's `changes` would count the cascaded lines too
+      const { results } = await env.DB.prepare(
+        "DELETE FROM guest_carts WHERE rowid IN (SELECT rowid FROM guest_carts WHERE updated_at < ? LIMIT 100) RETURNING id",
+      )
+        .bind(before)
+        .all();
+      purged = results.length;
+      report.purgedGuestCarts += purged;
+    }
   });
   await step("purge reset tokens and throttle counters", async () => {
     // spent or expired reset tokens (an hour of margin) and counters of windows that ended a day ago
@@ -107,6 +129,9 @@ export async function runSweep(env: Env, now = Date.now()): Promise<SweepReport>
       purge(env.DB, "password_resets", "expires_at", now - 60 * 60 * 1000),
       purge(env.DB, "throttle_counters", "window_start", now - 24 * 60 * 60 * 1000),
     ]);
+  });
+  await step("purge order events", async () => {
+    report.purgedEvents = (await purgeEvents(env.DB, now)).purged;
   });
   await step("publish events", async () => {
     // a few rounds, so a backlog (a Queue outage) drains within a few runs; each round is bounded

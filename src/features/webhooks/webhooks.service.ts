@@ -134,7 +134,8 @@ export async function listDeliveries(db: Database, endpointId: number, page: Pag
 
 /**
  * Sends one delivery again, whatever its state (a `failed` one after the receiver is fixed, or a `succeeded` one the
- * receiver lost). Same message id, so a receiver that already has it can tell. Attempts keep counting.
+ * receiver lost). Same message id, so a receiver that already has it can tell. Attempts keep counting. A delivery
+ * exists for 30 days after its event was done, a failed one 90 days after its last attempt (events/retention.ts).
  */
 export async function redeliver(env: Env, db: Database, endpointId: number, deliveryId: number) {
   const where = and(eq(webhookDeliveries.id, deliveryId), eq(webhookDeliveries.endpointId, endpointId));
