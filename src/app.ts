@@ -1,7 +1,4 @@
-import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
-import { requestId } from "hono/request-id";
-import { secureHeaders } from "hono/secure-headers";
 import { db } from "./db/client";
 import type { AppEnv } from "./env";
 import { analyticsRouter } from "./features/analytics/analytics.router";
@@ -21,21 +18,12 @@ import { createRouter } from "./lib/openapi";
 import { authenticate } from "./middleware/auth";
 import { limitBodySize } from "./middleware/body-limit";
 import { noStoreByDefault } from "./middleware/no-store";
+import { responseHeaders } from "./middleware/response-headers";
 
 export function createApp() {
   const app = createRouter();
 
-  app.use("*", requestId());
-  app.use("*", secureHeaders());
-  app.use("*", (c, next) => {
-    const origins = (c.env.CORS_ORIGINS ?? "*").split(",").map((o) => o.trim());
-    return cors({
-      origin: origins.includes("*") ? "*" : origins,
-      allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "X-Cart-Id", "X-D1-Bookmark"],
-      exposeHeaders: ["X-Cart-Id", "X-Request-Id", "ETag", "Retry-After", "X-D1-Bookmark", "Idempotent-Replayed"],
-      maxAge: 600,
-    })(c, next);
-  });
+  app.use("*", ...responseHeaders);
   app.use("*", limitBodySize);
   app.use("*", async (c, next) => {
     c.set("db", db(c.env.DB));

@@ -246,6 +246,20 @@ describe("a lost or retried hop never makes a second order or payment", () => {
     expect(await ordersOf(user.id)).toBe(1);
   });
 
+  it("a hop that failed answers the app's own 500, with the headers of every other answer", async () => {
+    const user = await shopperWithCart(1);
+    const origin = { Origin: "https://shop.example" };
+    const lost = losingHop();
+    const failed = await send(lost.env, { method: "POST", path: "/api/orders/create_order/", token: user.access, body: address, headers: origin, expectServerError: true });
+    const ordinary = await send(env, { method: "POST", path: "/api/orders/create_order/", body: address, headers: origin }); // a 401 across the hop
+    expect(failed.status).toBe(500);
+    expect(failed.body).toEqual({ detail: "Internal server error.", request_id: failed.headers.get("X-Request-Id") });
+    const security = ["X-Content-Type-Options", "X-Frame-Options", "Strict-Transport-Security", "Referrer-Policy", "Access-Control-Allow-Origin", "Access-Control-Expose-Headers", "Cache-Control"];
+    for (const name of security) expect([name, failed.headers.get(name)]).toEqual([name, ordinary.headers.get(name)]);
+    expect(failed.headers.get("Access-Control-Allow-Origin")).toBe("*");
+    expect(failed.headers.get("Cache-Control")).toBe("no-store");
+  });
+
   it("create_order sent twice across the hop at once with one key: one order, both answers name it", async () => {
     const user = await shopperWithCart(2);
     const headers = { "Idempotency-Key": unique("hop-") };

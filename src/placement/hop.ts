@@ -13,8 +13,12 @@
  * carries it crossed the hop, runs where it arrives and is never forwarded again (which also lets one Worker be its
  * own data side, as in the tests). A client cannot make one, so a client's header is replaced, never trusted.
  */
+import { Hono } from "hono";
+import type { AppEnv } from "../env";
 import { hmacSha256Hex, timingSafeEqual } from "../lib/crypto";
 import { logError } from "../lib/log";
+import { noStoreByDefault } from "../middleware/no-store";
+import { responseHeaders } from "../middleware/response-headers";
 
 /** Carries the hop token on a request the edge forwarded. */
 export const HOP_HEADER = "X-Data-Hop";
@@ -61,17 +65,19 @@ export function forwardWrites<E extends { DATA?: Fetcher; JWT_SECRET: string }>(
     hop.headers.set(HOP_HEADER, await hopToken(env));
     // The data side reports its cost only to an edge that meters this request (its DATA binding asks again).
     hop.headers.delete(COST_ASK);
-    return env.DATA.fetch(hop).catch((err: unknown) => hopFailed(request, err));
+    return env.DATA.fetch(hop).catch((err: unknown) => hopFailed.fetch(new Request(request.url, { method: request.method, headers: request.headers }), { ...env, hopError: err }));
   };
 }
 
 /**
  * The hop itself failed (the data Worker could not be reached, or died without answering). The write may or may not
- * have happened there, so this is the app's own answer to an unknown error (500, the same body), never a retry here:
- * the client's retry carries its Idempotency-Key and cart, which make a repeated write a replay, not a second one.
+ * have happened there, so this is the app's own answer to an unknown error (500, the same body and the same headers:
+ * request id, security headers, CORS, no-store), never a retry here: the client's retry carries its Idempotency-Key
+ * and cart, which make a repeated write a replay, not a second one.
  */
-function hopFailed(request: Request, err: unknown): Response {
-  const requestId = request.headers.get("X-Request-Id") ?? crypto.randomUUID();
-  logError("hop to the data side failed", err, { requestId, path: new URL(request.url).pathname });
-  return Response.json({ detail: "Internal server error.", request_id: requestId }, { status: 500, headers: { "X-Request-Id": requestId } });
-}
+const hopFailed = new Hono<AppEnv & { Bindings: { hopError: unknown } }>()
+  .use("*", ...responseHeaders, noStoreByDefault)
+  .all("*", (c) => {
+    logError("hop to the data side failed", c.env.hopError, { requestId: c.get("requestId"), path: c.req.path });
+    return c.json({ detail: "Internal server error.", request_id: c.get("requestId") }, 500);
+  });
