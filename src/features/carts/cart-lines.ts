@@ -37,7 +37,7 @@ export interface CartOwner {
 }
 
 /** The owner's cart id as a subquery, so a statement needs no earlier round trip to learn it (NULL: no cart). */
-const cartIdOf = (owner: CartOwner): SQL => sql`(select c.id from ${owner.cartTable} c where ${owner.ownsCart})`;
+export const cartIdOf = (owner: CartOwner): SQL => sql`(select c.id from ${owner.cartTable} c where ${owner.ownsCart})`;
 
 /** The line operations of a CartStore over `owner`'s cart; `view` is the owner's to build (see readLines). */
 export function cartLineStore(db: Database, owner: CartOwner): Omit<CartStore, "view"> {

@@ -6,7 +6,7 @@ import { eq, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Context } from "hono";
 import type { Database } from "../../db/client";
-import { cartItems, carts, guestCartItems, guestCarts } from "../../db/schema";
+import { cartItems, guestCartItems, guestCarts } from "../../db/schema";
 import type { AppEnv } from "../../env";
 import { logError } from "../../lib/log";
 import { nowIso } from "../../lib/time";
@@ -14,7 +14,8 @@ import { availableStocks } from "../../inventory/inventory.client";
 import { loadProductRows } from "../catalog/products.view";
 import { unitsLeftSql } from "../orders/purchase-limits";
 import { MAX_CART_LINES, MAX_LINE_QUANTITY } from "./cart.schemas";
-import { findGuestCart, forgetGuestCart } from "./guest-cart.store";
+import { cartIdOf } from "./cart-lines";
+import { findGuestCart, forgetGuestCart, guestCartOwner } from "./guest-cart.store";
 import { userCartOwner } from "./user-cart.store";
 
 /** An anonymous line to merge, as read before the merge: it adds to the user's line, which never passes `cap`. */
@@ -34,8 +35,9 @@ interface MergeLine {
  * is merged capped at 999, as its add checked the stock.
  */
 function mergeStatements(db: Database, userId: number, guestToken: string, readIds: readonly number[], capped: readonly MergeLine[]): BatchItem<"sqlite">[] {
-  const guestCartId = sql`(select ${guestCarts.id} from ${guestCarts} where ${guestCarts.token} = ${guestToken} and ${guestCarts.mergedAt} is null)`;
-  const userCartId = sql`(select ${carts.id} from ${carts} where ${carts.userId} = ${userId})`;
+  const owner = userCartOwner(db, userId);
+  const guestCartId = cartIdOf(guestCartOwner(db, guestToken));
+  const userCartId = cartIdOf(owner);
   const unitsLeft = (productId: SQL, cap: number) => unitsLeftSql(userId, productId, cap);
   const moveLines = (lineFilter: SQL, cap: number) =>
     db
@@ -56,7 +58,6 @@ function mergeStatements(db: Database, userId: number, guestToken: string, readI
             ${unitsLeft(sql`${cartItems.productId}`, cap)}))`,
         },
       });
-  const owner = userCartOwner(db, userId);
   const now = nowIso();
   return [
     owner.ensureCart(),

@@ -22,7 +22,7 @@ import { hmacSha256Hex, randomHex, timingSafeEqual } from "../../lib/crypto";
 import { errorMessage } from "../../lib/errors";
 import { nowIso } from "../../lib/time";
 import { admitPerIp, guestCartPolicy } from "../auth/ip-quota";
-import { cartLineStore, type CartOwner, readLines } from "./cart-lines";
+import { cartIdOf, cartLineStore, type CartOwner, readLines } from "./cart-lines";
 import type { CartStore } from "./cart.store";
 
 export const CART_COOKIE = "cart_id";
@@ -69,24 +69,18 @@ async function callerCartId(c: Context<AppEnv>): Promise<string | null> {
 const mergedCart = () =>
   errorMessage(409, "This cart was moved into your account's cart when you signed in. Sign in to keep shopping with it.");
 
-const guestCartOwner = (db: Database, token: string): CartOwner => ({
-  lines: guestCartItems,
-  cartTable: sql`${guestCarts}`,
-  ownsCart: sql`c.token = ${token} and c.merged_at is null`,
-  readCart: () =>
-    db
-      .select({ id: guestCarts.id, createdAt: guestCarts.createdAt, updatedAt: guestCarts.updatedAt })
-      .from(guestCarts)
-      .where(and(eq(guestCarts.token, token), isNull(guestCarts.mergedAt)))
-      .get(),
-  ensureCart: () => db.insert(guestCarts).values({ token }).onConflictDoNothing({ target: guestCarts.token }),
-  touch: () =>
-    db
-      .update(guestCarts)
-      .set({ updatedAt: nowIso() })
-      .where(and(eq(guestCarts.token, token), isNull(guestCarts.mergedAt)))
-      .returning({ id: guestCarts.id }),
-});
+/** The anonymous cart of `token`, while no login has merged it. */
+export function guestCartOwner(db: Database, token: string): CartOwner {
+  const live = and(eq(guestCarts.token, token), isNull(guestCarts.mergedAt));
+  return {
+    lines: guestCartItems,
+    cartTable: sql`${guestCarts}`,
+    ownsCart: sql`c.token = ${token} and c.merged_at is null`,
+    readCart: () => db.select({ id: guestCarts.id, createdAt: guestCarts.createdAt, updatedAt: guestCarts.updatedAt }).from(guestCarts).where(live).get(),
+    ensureCart: () => db.insert(guestCarts).values({ token }).onConflictDoNothing({ target: guestCarts.token }),
+    touch: () => db.update(guestCarts).set({ updatedAt: nowIso() }).where(live).returning({ id: guestCarts.id }),
+  };
+}
 
 /** The caller's anonymous cart (a minted id is enough: a cart not written yet is an empty one). */
 export async function guestCartStore(c: Context<AppEnv>): Promise<CartStore> {
@@ -160,8 +154,7 @@ export async function findGuestCart(c: Context<AppEnv>): Promise<GuestCartLines 
     .get("db")
     .select({ productId: guestCartItems.productId, quantity: guestCartItems.quantity })
     .from(guestCartItems)
-    .innerJoin(guestCarts, eq(guestCarts.id, guestCartItems.cartId))
-    .where(and(eq(guestCarts.token, token), isNull(guestCarts.mergedAt)))
+    .where(sql`${guestCartItems.cartId} = ${cartIdOf(guestCartOwner(c.get("db"), token))}`)
     .orderBy(guestCartItems.id);
   return rows.length > 0 ? { token, lines: rows } : null;
 }

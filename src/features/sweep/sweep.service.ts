@@ -113,13 +113,7 @@ export async function runSweep(env: Env, now = Date.now()): Promise<SweepReport>
     // carts a day at one run every 5 minutes), so a flood of carts that nobody signed in to make drains
     const before = new Date(now - GUEST_CART_TTL_SECONDS * 1000).toISOString();
     for (let round = 0, purged = 100; round < GUEST_CART_PURGE_ROUNDS && purged === 100; round++) {
-      // counted with RETURNING: D1's `changes` would count the cascaded lines too
-      const { results } = await env.DB.prepare(
-        "DELETE FROM guest_carts WHERE rowid IN (SELECT rowid FROM guest_carts WHERE updated_at < ? LIMIT 100) RETURNING id",
-      )
-        .bind(before)
-        .all();
-      purged = results.length;
+      purged = await purge(env.DB, "guest_carts", "updated_at", before, 100);
       report.purgedGuestCarts += purged;
     }
   });
@@ -165,11 +159,14 @@ async function healProjections(env: Env, db: Database): Promise<number> {
   return healed.filter((r) => r.status === "fulfilled" && r.value).length;
 }
 
-/** Deletes at most PURGE_BATCH rows whose `column` is below `before`; the rest go on the next run. */
-async function purge(d1: D1Database, table: string, column: string, before: number | string): Promise<number> {
-  const result = await d1
-    .prepare(`DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE ${column} < ? LIMIT ${PURGE_BATCH})`)
+/**
+ * Deletes at most `limit` rows whose `column` is below `before` (the rest go on the next run); returns how many,
+ * counted with RETURNING: D1's `changes` also counts the rows an ON DELETE CASCADE removed.
+ */
+async function purge(d1: D1Database, table: string, column: string, before: number | string, limit = PURGE_BATCH): Promise<number> {
+  const { results } = await d1
+    .prepare(`DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE ${column} < ? LIMIT ${limit}) RETURNING rowid`)
     .bind(before)
-    .run();
-  return result.meta.changes;
+    .all();
+  return results.length;
 }
